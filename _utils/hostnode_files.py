@@ -1,0 +1,54 @@
+"""
+Files that hostnode owns: read, diff and replace them atomically.
+
+A managed file is written to a temporary file in the same directory, flushed, given its mode and
+renamed over the old one, so a crash or a reboot never leaves half a file for the boot process to
+read.
+"""
+
+import difflib
+import os
+import tempfile
+
+
+def read(path):
+    """The file's text, or None when it does not exist."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def diff(path, old, new):
+    """A unified diff between two versions of a file (None means absent)."""
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True),
+        (new or "").splitlines(keepends=True),
+        fromfile=path if old is not None else "/dev/null",
+        tofile=path if new is not None else "/dev/null",
+    )
+    return "".join(lines)
+
+
+def replace(path, text, mode=0o644):
+    """Write text to path atomically with mode; text None removes the file."""
+    if text is None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        return
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".hostnode-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

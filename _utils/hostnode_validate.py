@@ -1,0 +1,106 @@
+"""
+Validators shared by hostnode's modules and states.
+
+Every validator names the field it checks, so a bad pillar value or CLI argument fails with a
+message the user can act on (``prefixes[2]: '192.0.2.1/24' has host bits set``), and it fails
+before anything on the node is touched.
+"""
+
+import ipaddress
+import re
+
+from salt.exceptions import SaltInvocationError
+
+# The kernel's rule (net/core/dev.c dev_valid_name): 1..15 bytes, not "." or "..", no "/",
+# ":" or whitespace.
+_IFNAME = re.compile(r"^[^/:\s]{1,15}$")
+
+FAMILIES = {"inet": 4, "inet6": 6}
+
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+
+def as_list(value, field):
+    """
+    Accept a list, or a comma-separated string as typed on the salt CLI.
+
+    >>> as_list("192.0.2.0/24, 2001:db8::/64", "prefixes")
+    ['192.0.2.0/24', '2001:db8::/64']
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(value, (list, tuple, set)):
+        return list(value)
+    raise SaltInvocationError(f"{field}: expected a list or a comma-separated string, got {value!r}")
+
+
+def prefix(value, field):
+    """
+    Parse one network prefix strictly; a bare address is a host prefix (/32 or /128).
+
+    >>> prefix("2001:db8:100::/64", "prefix")
+    IPv6Network('2001:db8:100::/64')
+    """
+    if not isinstance(value, str):
+        raise SaltInvocationError(f"{field}: expected a prefix such as 192.0.2.0/24, got {value!r}")
+    try:
+        network = ipaddress.ip_network(value.strip(), strict=True)
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            raise SaltInvocationError(
+                f"{field}: {value!r} has host bits set (did you mean "
+                f"{ipaddress.ip_network(value.strip(), strict=False)}?)"
+            ) from None
+        raise SaltInvocationError(f"{field}: {value!r} is not an IPv4 or IPv6 prefix") from None
+    if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
+        raise SaltInvocationError(
+            f"{field}: {value!r} mixes families (an IPv4-mapped IPv6 prefix); "
+            "give the IPv4 prefix itself"
+        )
+    return network
+
+
+def prefixes(values, field="prefixes", family=None):
+    """
+    Validate a list of prefixes, optionally all of one family (``inet`` or ``inet6``).
+
+    Returns the networks in the order given, duplicates removed.
+    """
+    version = family_version(family)
+    networks = []
+    for index, value in enumerate(as_list(values, field)):
+        network = prefix(value, f"{field}[{index}]")
+        if version and network.version != version:
+            raise SaltInvocationError(
+                f"{field}[{index}]: {value!r} is IPv{network.version} but family is {family}"
+            )
+        if network not in networks:
+            networks.append(network)
+    return networks
+
+
+def family_version(family):
+    """Map ``inet``/``inet6`` (or None) to an IP version (or None)."""
+    if family is None:
+        return None
+    if family not in FAMILIES:
+        raise SaltInvocationError(f"family: {family!r} is not one of inet, inet6")
+    return FAMILIES[family]
+
+
+def interface_name(value, field="device"):
+    """Check that a string can be a Linux interface name."""
+    if not isinstance(value, str) or value in (".", "..") or not _IFNAME.match(value):
+        raise SaltInvocationError(f"{field}: {value!r} is not a valid interface name")
+    return value
+
+
+def choice(value, allowed, field):
+    """Check that value is one of allowed."""
+    if value not in allowed:
+        raise SaltInvocationError(
+            f"{field}: {value!r} is not one of {', '.join(sorted(allowed))}"
+        )
+    return value

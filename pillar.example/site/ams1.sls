@@ -1,0 +1,6 @@
+# Site ams1 announces its own prefixes; everything else comes from the defaults.
+hostnode:
+  anyip:
+    prefixes:
+      - 203.0.113.0/25
+      - 2001:db8:200::/64

@@ -1,0 +1,156 @@
+"""
+The test harness: Salt loaders over this checkout, throwaway network namespaces and config roots,
+and a real salt-master with minions (pytest-salt-factories) for integration tests.
+"""
+
+import contextlib
+import ctypes
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+import salt._logging.impl
+from saltfactories.utils.functional import Loaders
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "_utils"))
+
+CLONE_NEWNET = 0x40000000
+
+# Salt keeps log records in a deferred handler of its own and writes them to stderr at exit,
+# after pytest has closed that stream; pytest's log capture already shows them.
+salt._logging.impl.shutdown_temp_handler()
+
+
+def pytest_collection_modifyitems(items):
+    """Skip, with the reason, tests whose marker needs what this machine lacks."""
+    missing_root = os.geteuid() != 0
+    missing_ip = shutil.which("ip") is None
+    for item in items:
+        if item.get_closest_marker("netns") and (missing_root or missing_ip):
+            why = "needs root" if missing_root else "needs the ip command (iproute2)"
+            item.add_marker(pytest.mark.skip(reason=f"network namespaces: {why}"))
+
+
+@pytest.fixture(scope="session")
+def salt_factories_config(tmp_path_factory):
+    return {"root_dir": str(tmp_path_factory.mktemp("salt-factories"))}
+
+
+@pytest.fixture
+def config_root(tmp_path):
+    """A throwaway root under which persisted files are written (minion hostnode:config_root)."""
+    root = tmp_path / "config-root"
+    root.mkdir()
+    return root
+
+
+def minion_overrides(config_root, pillar_roots=None):
+    """Minion options that load our modules from the checkout, as bin/hostnode-call does."""
+    return {
+        "file_client": "local",
+        "module_dirs": [str(REPO)],
+        "file_roots": {"base": [str(REPO / "formulas")]},
+        "pillar_roots": {"base": [str(pillar_roots or REPO / "pillar.example")]},
+        "hostnode": {"config_root": str(config_root)},
+    }
+
+
+@pytest.fixture
+def minion_opts(salt_factories, config_root):
+    factory = salt_factories.salt_minion_daemon(
+        f"functional-{uuid.uuid4().hex[:8]}", overrides=minion_overrides(config_root)
+    )
+    return factory.config.copy()
+
+
+@pytest.fixture
+def loaders(minion_opts):
+    """Salt's loaders (modules, states, grains, utils) built over this checkout."""
+    return Loaders(minion_opts)
+
+
+class NetNS:
+    """A network namespace of the tests' own: a sandbox node with lo up."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def ip(self, *args, check=True):
+        return subprocess.run(
+            ["ip", "-n", self.name, *args], check=check, capture_output=True, text=True
+        )
+
+    def exec(self, argv, check=True, env=None):
+        return subprocess.run(
+            ["ip", "netns", "exec", self.name, *argv],
+            check=check,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+
+    def local_routes(self, version):
+        """The kernel's local table of this namespace, as (dst, protocol) pairs."""
+        result = self.ip("-json", f"-{version}", "route", "show", "table", "local", check=False)
+        routes = json.loads(result.stdout or "[]")
+        return {(r["dst"], r.get("protocol", "boot")) for r in routes if r["type"] == "local"}
+
+    def route_type(self, address):
+        """What `ip route get` says the kernel does with a packet to address: local, unicast, or
+        unreachable when it has no route at all."""
+        result = self.ip("-json", "route", "get", address, check=False)
+        return json.loads(result.stdout)[0]["type"] if result.returncode == 0 else "unreachable"
+
+    @contextlib.contextmanager
+    def entered(self):
+        """Run the calling thread, and the commands it starts, inside this namespace."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        with open("/proc/thread-self/ns/net") as home, open(f"/run/netns/{self.name}") as there:
+            if libc.setns(there.fileno(), CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), f"setns into {self.name}")
+            try:
+                yield self
+            finally:
+                libc.setns(home.fileno(), CLONE_NEWNET)
+
+
+@pytest.fixture
+def netns():
+    """A fresh network namespace with lo up; removed after the test."""
+    name = f"hostnode-test-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    namespace = NetNS(name)
+    try:
+        namespace.ip("link", "set", "lo", "up")
+        yield namespace
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def hostnode_call(tmp_path, config_root):
+    """Run bin/hostnode-call (masterless salt-call over this checkout) inside a namespace."""
+
+    def call(namespace, *args, pillar=None, minion_id="node1.fra1.example.net"):
+        env = dict(
+            os.environ,
+            HOSTNODE_HOME=str(tmp_path / "salt"),
+            HOSTNODE_CONFIG_ROOT=str(config_root),
+            HOSTNODE_ID=minion_id,
+        )
+        if pillar:
+            env["HOSTNODE_PILLAR"] = str(pillar)
+        argv = [str(REPO / "bin/hostnode-call"), "--out=json", "--retcode-passthrough", *args]
+        result = namespace.exec(argv, check=False, env=env)
+        try:
+            return result.returncode, json.loads(result.stdout)["local"]
+        except (ValueError, KeyError):
+            pytest.fail(f"hostnode-call {args} printed no JSON:\n{result.stdout}{result.stderr}")
+
+    return call

@@ -1,0 +1,43 @@
+"""Helpers shared by the tests: loading our modules by path, and a recording stand-in for _run."""
+
+import importlib.util
+import pathlib
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def load_module(kind, stem):
+    """Import _modules/<stem>.py or _states/<stem>.py under a name of its own."""
+    path = REPO / f"_{kind}" / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"hostnode_test_{kind}_{stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fixture_text(tool, case):
+    return (FIXTURES / tool / case).read_text()
+
+
+class CommandTable:
+    """
+    A stand-in for cmd.run_all that answers from a table of argv -> (retcode, stdout, stderr),
+    or argv -> a list of such answers given one per call, and records every call with its stdin.
+    """
+
+    def __init__(self, answers=None):
+        self.answers = dict(answers or {})
+        self.calls = []
+
+    def __call__(self, argv, python_shell=False, stdin=None, **_options):
+        assert python_shell is False, "commands must never go through a shell"
+        self.calls.append((list(argv), stdin))
+        answer = self.answers.get(tuple(argv), (0, "", ""))
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        retcode, stdout, stderr = answer
+        return {"retcode": retcode, "stdout": stdout, "stderr": stderr, "pid": 1}
+
+    def argvs(self):
+        return [argv for argv, _ in self.calls]

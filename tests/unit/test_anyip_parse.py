@@ -1,0 +1,52 @@
+import ipaddress
+
+import hostnode_anyip
+import pytest
+from support import fixture_text
+
+net = ipaddress.ip_network
+
+
+def test_fresh_namespace_has_only_kernel_routes():
+    routes = hostnode_anyip.parse_routes(fixture_text("ip", "local-table-fresh.txt"))
+    assert {r.protocol for r in routes} == {"kernel"}
+    assert hostnode_anyip.anyip_prefixes(routes, "lo") == set()
+    assert net("::1/128") in hostnode_anyip.local_prefixes(routes, "lo")
+
+
+def test_anyip_routes_exclude_kernel_routes_and_other_devices():
+    routes = hostnode_anyip.parse_routes(fixture_text("ip", "local-table-anyip.txt"))
+    assert hostnode_anyip.anyip_prefixes(routes, "lo") == {
+        net("203.0.113.0/25"),
+        net("192.0.2.9/32"),
+        net("2001:db8:200::/64"),
+    }
+    assert hostnode_anyip.anyip_prefixes(routes, "veth0") == {net("203.0.113.128/26")}
+
+
+def test_default_protocol_is_boot_and_single_addresses_are_host_prefixes():
+    routes = hostnode_anyip.parse_routes(fixture_text("ip", "local-table-anyip.txt"))
+    by_prefix = {r.prefix: r for r in routes}
+    assert by_prefix[net("203.0.113.0/25")].protocol == "boot"
+    assert by_prefix[net("192.0.2.9/32")].protocol == "static"
+    assert by_prefix[net("127.255.255.255/32")].type == "broadcast"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[{]", "ip route JSON: Expecting property name"),
+        ('{"dst": "192.0.2.0/24"}', "document 1: expected a list"),
+        ('[{"type": "local"}]', "document 1, route 0: expected an object with a 'dst'"),
+        ('[] [{"dst": "192.0.2.1/24"}]', "document 2, route 0: dst '192.0.2.1/24' is not"),
+        ('[{"dst": "default"}]', "dst 'default' is not a prefix"),
+    ],
+)
+def test_malformed_output_names_the_place(text, message):
+    with pytest.raises(ValueError, match=message):
+        hostnode_anyip.parse_routes(text)
+
+
+def test_empty_output_is_an_empty_table():
+    assert hostnode_anyip.parse_routes("") == []
+    assert hostnode_anyip.parse_routes("[]\n\n[]\n") == []
