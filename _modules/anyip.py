@@ -25,14 +25,15 @@ import socket
 import struct
 import tempfile
 
-import hostnode_anyip
-import hostnode_files
-import hostnode_netbackend
-import hostnode_validate
 import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_anyip
+import hostnode_files
+import hostnode_netbackend
+import hostnode_validate
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,9 @@ def _observed(plan):
     file_plan = plan["file"]
     if file_plan and hostnode_files.read(file_plan["path"]) != file_plan["new"]:
         file_plan = None
-    return _changes(sorted(after - before, key=_order), sorted(before - after, key=_order), file_plan)
+    return _changes(
+        sorted(after - before, key=_order), sorted(before - after, key=_order), file_plan
+    )
 
 
 def _order(prefix):

@@ -6,6 +6,7 @@ renamed over the old one, so a crash or a reboot never leaves half a file for th
 read.
 """
 
+import contextlib
 import difflib
 import os
 import tempfile
@@ -34,10 +35,8 @@ def diff(path, old, new):
 def replace(path, text, mode=0o644):
     """Write text to path atomically with mode; text None removes the file."""
     if text is None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
         return
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)

@@ -108,9 +108,7 @@ def _parse_netplan(text):
 
 def _render_networkd(device, prefixes):
     sections = [f"[Match]\nName={device}\n", "[Link]\nRequiredForOnline=no\n"]
-    sections += [
-        f"[Route]\nType=local\nDestination={prefix}\nTable=local\n" for prefix in prefixes
-    ]
+    sections += [f"[Route]\nType=local\nDestination={prefix}\nTable=local\n" for prefix in prefixes]
     return "\n".join(sections)
 
 

@@ -33,7 +33,9 @@ def as_list(value, field):
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(value, (list, tuple, set)):
         return list(value)
-    raise SaltInvocationError(f"{field}: expected a list or a comma-separated string, got {value!r}")
+    raise SaltInvocationError(
+        f"{field}: expected a list or a comma-separated string, got {value!r}"
+    )
 
 
 def prefix(value, field):
@@ -100,7 +102,5 @@ def interface_name(value, field="device"):
 def choice(value, allowed, field):
     """Check that value is one of allowed."""
     if value not in allowed:
-        raise SaltInvocationError(
-            f"{field}: {value!r} is not one of {', '.join(sorted(allowed))}"
-        )
+        raise SaltInvocationError(f"{field}: {value!r} is not one of {', '.join(sorted(allowed))}")
     return value

@@ -11,6 +11,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -38,8 +39,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def salt_factories_config(tmp_path_factory):
-    return {"root_dir": str(tmp_path_factory.mktemp("salt-factories"))}
+def salt_factories_config():
+    # Salt's IPC sockets live under root_dir; pytest's deep tmp paths push them past the kernel's
+    # 108-byte limit for socket paths, so the daemons get a short root of their own.
+    root = tempfile.mkdtemp(prefix="hostnode-salt-", dir="/tmp")
+    yield {"root_dir": root}
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -121,16 +126,28 @@ class NetNS:
 
 
 @pytest.fixture
-def netns():
-    """A fresh network namespace with lo up; removed after the test."""
-    name = f"hostnode-test-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    namespace = NetNS(name)
-    try:
-        namespace.ip("link", "set", "lo", "up")
-        yield namespace
-    finally:
+def netns_factory():
+    """Makes throwaway network namespaces (lo up unless told otherwise); removes them after."""
+    names = []
+
+    def make(lo_up=True):
+        name = f"hostnode-test-{uuid.uuid4().hex[:8]}"
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        names.append(name)
+        namespace = NetNS(name)
+        if lo_up:
+            namespace.ip("link", "set", "lo", "up")
+        return namespace
+
+    yield make
+    for name in names:
         subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.fixture
+def netns(netns_factory):
+    """A fresh network namespace with lo up: a sandbox node."""
+    return netns_factory()
 
 
 @pytest.fixture

@@ -37,7 +37,10 @@ def test_test_mode_predicts_exactly_what_the_real_run_does(loaders, netns, confi
         real = loaders.states.anyip.managed("anyip", prefixes=wanted, backend="ifupdown")
     assert predicted.result is None and real.result is True
     assert predicted.changes == real.changes
-    assert real.changes["routes"] == {"added": ["198.51.100.0/24"], "removed": ["2001:db8:200::/64"]}
+    assert real.changes["routes"] == {
+        "added": ["198.51.100.0/24"],
+        "removed": ["2001:db8:200::/64"],
+    }
 
 
 def test_managed_prunes_only_our_routes(loaders, netns):

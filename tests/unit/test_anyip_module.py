@@ -4,6 +4,7 @@ import json
 
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
 from support import FIXTURES, CommandTable, fixture_text, load_module
 
 anyip = load_module("modules", "anyip")
@@ -69,7 +70,9 @@ def test_missing_ipv4_table_is_an_empty_table(commands):
 
 def test_unreadable_output_is_a_clear_error(commands):
     commands.answers[READ_V6] = (0, "Error: garbage", "")
-    with pytest.raises(CommandExecutionError, match="cannot read the local routing table: ip route JSON"):
+    with pytest.raises(
+        CommandExecutionError, match="cannot read the local routing table: ip route JSON"
+    ):
         anyip.list_()
 
 
@@ -91,7 +94,7 @@ def test_test_mode_predicts_and_changes_nothing(commands, config_root):
 def test_apply_runs_one_batch_writes_the_file_and_reports_what_the_kernel_shows(
     commands, config_root
 ):
-    v4, v6 = tables("local-table-anyip.txt")
+    v4, _ = tables("local-table-anyip.txt")
     commands.answers[READ_V4] = [(0, v4, ""), (0, with_route(v4, "198.51.100.0/24"), "")]
     changes = anyip.converge(["198.51.100.0/24"], mode="present", backend="networkd")
     batch = [stdin for argv, stdin in commands.calls if argv == BATCH]
@@ -107,7 +110,7 @@ def test_nothing_to_do_returns_empty_changes_and_runs_no_batch(commands):
 
 
 def test_present_keeps_prefixes_persisted_earlier(commands, config_root):
-    v4, v6 = tables("local-table-anyip.txt")
+    v4, _ = tables("local-table-anyip.txt")
     commands.answers[READ_V4] = [(0, v4, ""), (0, with_route(v4, "198.51.100.0/24"), "")]
     anyip.converge(["203.0.113.0/25"], backend="networkd")
     anyip.converge(["198.51.100.0/24"], backend="networkd")
@@ -118,7 +121,10 @@ def test_present_keeps_prefixes_persisted_earlier(commands, config_root):
     ("arguments", "message"),
     [
         ({"prefixes": ["192.0.2.1/24"]}, r"prefixes\[0\]: '192.0.2.1/24' has host bits set"),
-        ({"prefixes": ["192.0.2.0/24"], "device": "nosuchdev0"}, "device: 'nosuchdev0' does not exist"),
+        (
+            {"prefixes": ["192.0.2.0/24"], "device": "nosuchdev0"},
+            "device: 'nosuchdev0' does not exist",
+        ),
         ({"prefixes": ["192.0.2.0/24"], "device": "eth0/1"}, "device: 'eth0/1' is not a valid"),
         ({"prefixes": ["192.0.2.0/24"], "mode": "exact"}, "mode: 'exact' is not one of"),
         ({"prefixes": ["192.0.2.0/24"], "backend": "wicked"}, "backend: 'wicked' is not one of"),
@@ -137,9 +143,13 @@ def test_without_a_detectable_backend_persisting_asks_for_one(commands):
 
 
 def test_a_failed_batch_reports_the_error_and_what_did_change(commands):
-    v4, v6 = tables("local-table-anyip.txt")
+    v4, _ = tables("local-table-anyip.txt")
     commands.answers[READ_V4] = [(0, v4, ""), (0, with_route(v4, "198.51.100.0/24"), "")]
-    commands.answers[tuple(BATCH)] = (1, "", "RTNETLINK answers: No such device\nCommand failed -:2")
+    commands.answers[tuple(BATCH)] = (
+        1,
+        "",
+        "RTNETLINK answers: No such device\nCommand failed -:2",
+    )
     with pytest.raises(CommandExecutionError, match="No such device") as failure:
         anyip.converge(["198.51.100.0/24", "2001:db8:9::/64"], persist=False)
     assert failure.value.info == {"routes": {"added": ["198.51.100.0/24"], "removed": []}}
@@ -150,5 +160,5 @@ def test_random_addresses_are_distinct_and_bounded():
     assert addresses == ["192.0.2.0", "192.0.2.1", "192.0.2.2", "192.0.2.3"]
     with pytest.raises(SaltInvocationError, match="count: 5 is more than the 4 addresses"):
         anyip.random_addresses("192.0.2.0/30", count=5)
-    with pytest.raises(SaltInvocationError, match="prefix: '192.0.2.1/30' has host bits set"):
+    with pytest.raises(SaltInvocationError, match=r"prefix: '192\.0\.2\.1/30' has host bits set"):
         anyip.random_address("192.0.2.1/30")

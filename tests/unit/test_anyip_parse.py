@@ -1,7 +1,8 @@
 import ipaddress
 
-import hostnode_anyip
 import pytest
+
+import hostnode_anyip
 from support import fixture_text
 
 net = ipaddress.ip_network

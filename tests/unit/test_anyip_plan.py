@@ -1,10 +1,11 @@
 import ipaddress
 import random
 
-import hostnode_anyip
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+import hostnode_anyip
 from support import fixture_text
 
 net = ipaddress.ip_network
@@ -71,10 +72,16 @@ def apply(routes, commands):
 
 
 prefixes = st.one_of(
-    st.builds(lambda a, n: net(f"198.51.100.{a}/32").supernet(new_prefix=n), st.integers(0, 255),
-              st.integers(24, 32)),
-    st.builds(lambda a, n: net(f"2001:db8::{a:x}/128").supernet(new_prefix=n),
-              st.integers(0, 0xFFFF), st.integers(64, 128)),
+    st.builds(
+        lambda a, n: net(f"198.51.100.{a}/32").supernet(new_prefix=n),
+        st.integers(0, 255),
+        st.integers(24, 32),
+    ),
+    st.builds(
+        lambda a, n: net(f"2001:db8::{a:x}/128").supernet(new_prefix=n),
+        st.integers(0, 0xFFFF),
+        st.integers(64, 128),
+    ),
 )
 
 

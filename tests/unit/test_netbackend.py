@@ -1,10 +1,13 @@
 import ipaddress
 import os
 
-import hostnode_netbackend as netbackend
 import pytest
 
-PREFIXES = [ipaddress.ip_network(p) for p in ("2001:db8:100::/64", "198.51.100.0/24", "192.0.2.9/32")]
+import hostnode_netbackend as netbackend
+
+PREFIXES = [
+    ipaddress.ip_network(p) for p in ("2001:db8:100::/64", "198.51.100.0/24", "192.0.2.9/32")
+]
 
 
 def test_ifupdown_file_has_one_stanza_per_family():
@@ -49,7 +52,9 @@ def test_no_prefixes_means_no_file(backend):
 
 
 def test_a_file_hostnode_did_not_write_is_an_error_naming_it():
-    with pytest.raises(ValueError, match="/etc/netplan/x.yaml: not a hostnode netplan anyip file"):
+    with pytest.raises(
+        ValueError, match=r"/etc/netplan/x\.yaml: not a hostnode netplan anyip file"
+    ):
         netbackend.parse_local_routes("netplan", "network: {version: 2}", "/etc/netplan/x.yaml")
 
 

@@ -1,12 +1,16 @@
-import hostnode_validate as validate
 import pytest
 from salt.exceptions import SaltInvocationError
+
+import hostnode_validate as validate
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (["192.0.2.1/24"], r"prefixes\[0\]: '192.0.2.1/24' has host bits set \(did you mean 192.0.2.0/24"),
+        (
+            ["192.0.2.1/24"],
+            r"prefixes\[0\]: '192.0.2.1/24' has host bits set \(did you mean 192.0.2.0/24",
+        ),
         (["192.0.2.0/24", "eth0"], r"prefixes\[1\]: 'eth0' is not an IPv4 or IPv6 prefix"),
         (["192.0.2.0/33"], r"prefixes\[0\]: '192.0.2.0/33' is not"),
         ([24], r"prefixes\[0\]: expected a prefix"),
@@ -20,7 +24,9 @@ def test_bad_prefixes_name_the_field(value, message):
 
 
 def test_family_must_match_every_prefix():
-    with pytest.raises(SaltInvocationError, match=r"prefixes\[1\]: '2001:db8::/64' is IPv6 but family is inet"):
+    with pytest.raises(
+        SaltInvocationError, match=r"prefixes\[1\]: '2001:db8::/64' is IPv6 but family is inet"
+    ):
         validate.prefixes(["192.0.2.0/24", "2001:db8::/64"], family="inet")
     with pytest.raises(SaltInvocationError, match="family: 'ipv4' is not one of inet, inet6"):
         validate.prefixes(["192.0.2.0/24"], family="ipv4")
@@ -39,10 +45,12 @@ def test_valid_interface_names(name):
 
 @pytest.mark.parametrize("name", ["", "a" * 16, "eth0/1", "eth 0", "eth0:1", ".", "..", None, 5])
 def test_invalid_interface_names(name):
-    with pytest.raises(SaltInvocationError, match="device: .* is not a valid interface name"):
+    with pytest.raises(SaltInvocationError, match=r"device: .* is not a valid interface name"):
         validate.interface_name(name)
 
 
 def test_choice_lists_what_is_allowed():
-    with pytest.raises(SaltInvocationError, match="backend: 'wicked' is not one of ifupdown, netplan, networkd"):
+    with pytest.raises(
+        SaltInvocationError, match="backend: 'wicked' is not one of ifupdown, netplan, networkd"
+    ):
         validate.choice("wicked", ("netplan", "ifupdown", "networkd"), "backend")

@@ -1,0 +1,98 @@
+"""House rules that every module of the tree keeps, checked for all of them at once."""
+
+import ast
+import configparser
+import pathlib
+import re
+
+import pytest
+import salt
+
+from support import REPO
+
+SALT_DIR = pathlib.Path(salt.__file__).parent
+MODULE_FILES = sorted((REPO / "_modules").glob("*.py"))
+STATE_FILES = sorted((REPO / "_states").glob("*.py"))
+
+
+def public_functions(path):
+    tree = ast.parse(path.read_text())
+    aliases = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.targets[0].id == "__func_alias__":
+            aliases = ast.literal_eval(node.value)
+    return [
+        (aliases.get(node.name, node.name), ast.get_docstring(node) or "")
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+    ]
+
+
+def virtualname(path):
+    match = re.search(r'^__virtualname__ = "([^"]+)"', path.read_text(), re.MULTILINE)
+    return match.group(1) if match else path.stem
+
+
+def core_names(kind):
+    """Every name under which Salt's own modules of a kind load: file stems and virtualnames."""
+    names = set()
+    for path in (SALT_DIR / kind).glob("*.py"):
+        names.add(path.stem)
+        names.update(
+            re.findall(r'^__virtualname__ = "([^"]+)"', path.read_text(errors="replace"), re.M)
+        )
+    return names
+
+
+@pytest.mark.parametrize("path", MODULE_FILES, ids=lambda p: p.stem)
+def test_every_public_execution_function_has_a_cli_example(path):
+    missing = [name for name, doc in public_functions(path) if "CLI Example:" not in doc]
+    assert not missing, f"{path.name}: no 'CLI Example:' in the docstring of {missing}"
+
+
+@pytest.mark.parametrize("path", STATE_FILES, ids=lambda p: p.stem)
+def test_every_public_state_function_has_an_sls_example(path):
+    missing = [name for name, doc in public_functions(path) if ".. code-block:: yaml" not in doc]
+    assert not missing, f"{path.name}: no SLS example in the docstring of {missing}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "paths"),
+    [("modules", MODULE_FILES), ("states", STATE_FILES)],
+    ids=["modules", "states"],
+)
+def test_no_virtualname_shadows_a_salt_core_module(kind, paths):
+    clashes = {virtualname(p) for p in paths} & core_names(kind)
+    assert not clashes, f"these {kind} would shadow Salt's own: {sorted(clashes)}"
+
+
+def test_state_modules_pair_with_an_execution_module():
+    assert {virtualname(p) for p in STATE_FILES} <= {virtualname(p) for p in MODULE_FILES}
+
+
+def setup_cfg():
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    return config
+
+
+def test_every_util_is_packaged_as_a_top_level_module():
+    packaged = set(setup_cfg()["options"]["py_modules"].split())
+    assert packaged == {p.stem for p in (REPO / "_utils").glob("hostnode_*.py")}
+
+
+def test_pins_of_setup_cfg_are_the_versions_in_requirements_lock():
+    lock = dict(
+        line.lower().split("==")
+        for line in (REPO / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    config = setup_cfg()["options"]
+    pins = (
+        config["install_requires"].split() + setup_cfg()["options.extras_require"]["test"].split()
+    )
+    for pin in (p for p in pins if "==" in p):
+        name, version = pin.lower().split("==")
+        assert lock.get(name) == version, (
+            f"setup.cfg pins {pin}, requirements.lock has {lock.get(name)}"
+        )
