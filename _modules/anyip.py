@@ -316,12 +316,10 @@ def _observed(plan):
     if file_plan and hostnode_files.read(file_plan["path"]) != file_plan["new"]:
         file_plan = None
     return _changes(
-        sorted(after - before, key=_order), sorted(before - after, key=_order), file_plan
+        hostnode_validate.sorted_networks(after - before),
+        hostnode_validate.sorted_networks(before - after),
+        file_plan,
     )
-
-
-def _order(prefix):
-    return (prefix.version, prefix)
 
 
 def _changes(added, removed, file_plan):
@@ -355,7 +353,7 @@ def persisted(device="lo", backend=None):
     return {
         "backend": backend,
         "path": path,
-        "prefixes": [str(p) for p in sorted(prefixes, key=_order)],
+        "prefixes": [str(p) for p in hostnode_validate.sorted_networks(prefixes)],
     }
 
 

@@ -12,6 +12,8 @@ import json
 import random
 from typing import NamedTuple
 
+import hostnode_validate
+
 
 class LocalRoute(NamedTuple):
     """One entry of the local routing table."""
@@ -116,7 +118,7 @@ def diff(routes, device, desired, mode):
         to_remove = ours - desired
     else:
         to_remove = set()
-    return _sorted(to_add), _sorted(to_remove)
+    return hostnode_validate.sorted_networks(to_add), hostnode_validate.sorted_networks(to_remove)
 
 
 def batch_commands(to_add, to_remove, device):
@@ -140,7 +142,3 @@ def random_address(network, rng=None):
     """
     rng = rng or random.SystemRandom()
     return network.network_address + rng.randrange(network.num_addresses)
-
-
-def _sorted(prefixes):
-    return sorted(prefixes, key=lambda p: (p.version, p))

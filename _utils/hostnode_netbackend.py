@@ -15,6 +15,8 @@ import re
 
 import yaml
 
+import hostnode_validate
+
 BACKENDS = ("ifupdown", "netplan", "networkd")
 
 HEADER = "Managed by hostnode ({purpose}); local changes are overwritten."
@@ -55,7 +57,7 @@ def render_local_routes(backend, device, prefixes):
 
     prefixes are ipaddress networks; the file lists them sorted, IPv4 first.
     """
-    prefixes = sorted(set(prefixes), key=lambda p: (p.version, p))
+    prefixes = hostnode_validate.sorted_networks(set(prefixes))
     if not prefixes:
         return None
     header = "# " + HEADER.format(purpose=f"anyip routes on {device}") + "\n"

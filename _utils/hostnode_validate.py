@@ -71,16 +71,20 @@ def prefixes(values, field="prefixes", family=None):
     Returns the networks in the order given, duplicates removed.
     """
     version = family_version(family)
-    networks = []
+    networks = {}
     for index, value in enumerate(as_list(values, field)):
         network = prefix(value, f"{field}[{index}]")
         if version and network.version != version:
             raise SaltInvocationError(
                 f"{field}[{index}]: {value!r} is IPv{network.version} but family is {family}"
             )
-        if network not in networks:
-            networks.append(network)
-    return networks
+        networks.setdefault(network, None)
+    return list(networks)
+
+
+def sorted_networks(networks):
+    """Networks in a stable order: IPv4 first, then by address and prefix length."""
+    return sorted(networks, key=lambda n: (n.version, int(n.network_address), n.prefixlen))
 
 
 def family_version(family):
