@@ -31,6 +31,7 @@ import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_anyip
+import hostnode_command
 import hostnode_files
 import hostnode_netbackend
 import hostnode_validate
@@ -55,14 +56,7 @@ def __virtual__():
 
 
 def _run(argv, stdin=None):
-    """Run a command; return its stdout or raise CommandExecutionError with its stderr."""
-    result = __salt__["cmd.run_all"](
-        argv, python_shell=False, stdin=stdin, ignore_retcode=True, output_loglevel="trace"
-    )
-    if result["retcode"] != 0:
-        detail = (result["stderr"] or result["stdout"]).strip()
-        raise CommandExecutionError(f"{' '.join(argv)} exited {result['retcode']}: {detail}")
-    return result["stdout"]
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, stdin)
 
 
 def _local_table(version):

@@ -1,7 +1,11 @@
-# Every node gets the defaults of each formula; a site file then overrides what differs there.
-# Later entries win: site/*.sls is listed after the formula's own pillar.
+# Every node gets the defaults of each formula; site and role files then override what differs.
+# Later entries win: site/*.sls and role/*.sls are listed after the formulas' own pillar.
 base:
   '*':
     - anyip
+    - storage_net
   '*.ams1.example.net':
     - site.ams1
+  'roles:storage-client':
+    - match: grain
+    - role.storage-client

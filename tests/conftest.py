@@ -91,13 +91,14 @@ class NetNS:
             ["ip", "-n", self.name, *args], check=check, capture_output=True, text=True
         )
 
-    def exec(self, argv, check=True, env=None):
+    def exec(self, argv, check=True, env=None, stdin=None):
         return subprocess.run(
             ["ip", "netns", "exec", self.name, *argv],
             check=check,
             capture_output=True,
             text=True,
             env=env,
+            input=stdin,
         )
 
     def local_routes(self, version):

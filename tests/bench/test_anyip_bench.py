@@ -6,16 +6,14 @@ in one process, so both pay the same Salt overhead. Prints times and ratios; `ma
 """
 
 import ipaddress
-import statistics
 import subprocess
-import time
 
 import pytest
+from benchlib import ROUNDS, measure, run_sls
 
 pytestmark = [pytest.mark.bench, pytest.mark.netns]
 
 COUNT = 1000
-ROUNDS = 3
 # The idiom forks two shells per prefix; it runs on a sample and is scaled to COUNT.
 IDIOM_SAMPLE = 100
 
@@ -41,35 +39,10 @@ def idiom_sls(routes):
     )
 
 
-def timed(action):
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def run_sls(loaders, text):
-    result = loaders.modules.state.template_str(text)
-    failed = [state.comment for state in result if state.result is not True]
-    assert not failed, failed[:3]
-    return result
-
-
-def measure(netns_factory, contender, again=True):
-    """Median seconds of a first converge (empty node) and of a no-op second run."""
-    first, second = [], []
-    for _ in range(ROUNDS):
-        node = netns_factory()
-        with node.entered():
-            first.append(timed(contender))
-            if again:
-                second.append(timed(contender))
-    return statistics.median(first), statistics.median(second) if again else None
-
-
 def test_converge_1000_prefixes(netns_factory, loaders):
     routes = prefixes(COUNT)
     batch = "".join(f"route add local {p} dev lo table local\n" for p in routes)
-    sample = routes[:IDIOM_SAMPLE]
+    managed, idiom = managed_sls(routes), idiom_sls(routes[:IDIOM_SAMPLE])
     scale = COUNT / IDIOM_SAMPLE
 
     def raw():
@@ -84,7 +57,7 @@ def test_converge_1000_prefixes(netns_factory, loaders):
         ("anyip.converge (module call)", *measure(netns_factory, module)),
         (
             "anyip.managed (state.template_str)",
-            *measure(netns_factory, lambda: run_sls(loaders, managed_sls(routes))),
+            *measure(netns_factory, lambda: run_sls(loaders, managed)),
         ),
         (
             "  of which Salt's cost of any state run",
@@ -93,7 +66,7 @@ def test_converge_1000_prefixes(netns_factory, loaders):
             ),
         ),
     ]
-    idiom_first, idiom_again = measure(netns_factory, lambda: run_sls(loaders, idiom_sls(sample)))
+    idiom_first, idiom_again = measure(netns_factory, lambda: run_sls(loaders, idiom))
     rows.append(
         (
             f"cmd.run + unless ({IDIOM_SAMPLE} states x{scale:g})",

@@ -1,0 +1,267 @@
+"""
+ARP flux and reverse-path filtering per interface, for hosts with several NICs in one subnet.
+
+Storage clients with two NICs in the SAN's subnet (iSCSI multipath) need, on those NICs,
+``rp_filter`` 2 (or 0), ``arp_ignore`` 1 and ``arp_announce`` 2, or one path silently fails.
+The kernel uses max(conf/all, conf/<interface>) for these keys, so this module reports the
+*effective* values and, when conf/all would override what an interface needs, lowers conf/all
+too while raising every other interface (and conf/default) to keep their effective values.
+
+Values are read from /proc/sys in one pass and written in one ``sysctl -w`` call; they are
+persisted in ``/etc/sysctl.d/90-hostnode-arpflux.conf`` under the minion option
+``hostnode:config_root`` (default ``/``). At boot systemd-sysctl applies that file, and its udev
+rule (``99-systemd.rules``: ``systemd-sysctl --prefix=/net/ipv4/conf/$name``) applies the keys of
+an interface again when the interface appears, so interfaces created later (bonds, VLANs) get
+their values too. A node without systemd needs the same per-interface re-run from its own hook.
+"""
+
+import os
+
+import salt.utils.files
+import salt.utils.path
+import salt.utils.platform
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_arpflux
+import hostnode_command
+import hostnode_files
+import hostnode_validate
+
+__virtualname__ = "arpflux"
+
+CONF_DIR = "/proc/sys/net/ipv4/conf"
+SYSCTL_FILE = "etc/sysctl.d/90-hostnode-arpflux.conf"
+HEADER = (
+    "Managed by hostnode (arpflux); local changes are overwritten. "
+    "Per-interface keys apply again when the interface appears (systemd's udev rule)."
+)
+
+
+def __virtual__():
+    if not salt.utils.platform.is_linux() or not os.path.isdir(CONF_DIR):
+        return (False, "arpflux: needs Linux with IPv4 (/proc/sys/net/ipv4/conf)")
+    if not salt.utils.path.which("sysctl"):
+        return (False, "arpflux: the sysctl command (package procps) is not installed")
+    return __virtualname__
+
+
+def _run(argv, stdin=None):
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, stdin)
+
+
+def _read_text(path):
+    with salt.utils.files.fopen(path, "r") as handle:
+        return handle.read()
+
+
+def _conf(source=None):
+    """{interface: {key: value}}: from /proc/sys in one pass, or from saved sysctl output."""
+    if source:
+        try:
+            return hostnode_arpflux.parse_sysctl(_read_text(source))
+        except ValueError as exc:
+            raise CommandExecutionError(f"{source}: {exc}") from None
+    conf = {}
+    for interface in os.listdir(CONF_DIR):
+        conf[interface] = {
+            key: int(_read_text(os.path.join(CONF_DIR, interface, key)))
+            for key in hostnode_arpflux.VALID
+        }
+    return conf
+
+
+def detect(source=None):
+    """
+    The groups of interfaces that share an IPv4 subnet: the hosts where ARP flux happens.
+
+    source
+        Parse this saved ``ip -json addr show`` output instead of asking the kernel.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' arpflux.detect
+        salt '*' arpflux.detect source=/tmp/bundle/ip-addr.json
+    """
+    text = _read_text(source) if source else _run(["ip", "-json", "addr", "show"])
+    try:
+        return hostnode_arpflux.subnet_groups(text)
+    except ValueError as exc:
+        raise CommandExecutionError(str(exc)) from None
+
+
+def status(interfaces=None, source=None):
+    """
+    Configured and effective rp_filter, arp_ignore, arp_announce and arp_filter per interface,
+    with a warning wherever conf/all overrides the interface's own value.
+
+    interfaces
+        A list (or comma-separated string); default every interface.
+
+    source
+        Parse this saved ``sysctl net.ipv4.conf`` output instead of reading /proc/sys.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' arpflux.status
+        salt '*' arpflux.status interfaces=eth1,eth2
+        salt '*' arpflux.status source=/tmp/bundle/sysctl.txt
+    """
+    conf = _conf(source)
+    names = _interfaces(interfaces, conf, absent_ok=False) if interfaces else None
+    return hostnode_arpflux.status(conf, names)
+
+
+def tune(interfaces=None, auto=False, values=None, persist=True, absent_ok=False, test=False):
+    """
+    Make the effective values of interfaces right for several NICs in one subnet, live and in
+    hostnode's sysctl.d file.
+
+    interfaces
+        The interfaces to tune (a list or comma-separated string).
+
+    auto
+        Also tune every interface that shares an IPv4 subnet with another (see detect).
+
+    values
+        ``{key: value}`` for rp_filter, arp_ignore, arp_announce, arp_filter; default
+        ``{"rp_filter": 2, "arp_ignore": 1, "arp_announce": 2}``.
+
+    absent_ok
+        Interfaces that do not exist yet are only persisted (they get their values when they
+        appear) instead of being an error.
+
+    test
+        Only report what would change.
+
+    Returns ``{"sysctl": {interface: {key: {"old", "new"}}}, "file": {"path", "diff"}}`` with
+    the parts that change, or ``{}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' arpflux.tune interfaces=eth1,eth2 test=True
+        salt '*' arpflux.tune auto=True
+        salt '*' arpflux.tune interfaces=eth1,eth2 values='{rp_filter: 0}'
+    """
+    values = _values(values)
+    if not interfaces and not auto:
+        raise SaltInvocationError("interfaces: give the interfaces to tune, or auto=True")
+    conf = _conf()
+    names = _interfaces(interfaces, conf, absent_ok)
+    if auto:
+        names += [n for group in detect() for n in group["interfaces"] if n not in names]
+    live = [name for name in names if name in conf]
+    writes = hostnode_arpflux.plan(conf, live, values)
+    file_plan = _file_plan(conf, writes, names, values) if persist else None
+    if test or not (writes or file_plan):
+        return _changes(writes, file_plan)
+    if writes:
+        assignments = [f"{hostnode_arpflux.sysctl_key(i, k)}={new}" for i, k, _, new in writes]
+        _run(["sysctl", "-q", "-w", *assignments])
+    if file_plan:
+        hostnode_files.replace(file_plan["path"], file_plan["new"])
+    return _changes(_observed(conf, writes), file_plan)
+
+
+def _values(values):
+    if values is None:
+        return dict(hostnode_arpflux.MULTIPATH)
+    if not isinstance(values, dict) or not values:
+        raise SaltInvocationError(f"values: expected a mapping of key to value, got {values!r}")
+    for key, value in values.items():
+        allowed = hostnode_arpflux.VALID.get(key)
+        if allowed is None:
+            raise SaltInvocationError(
+                f"values: {key!r} is not a key arpflux manages "
+                f"({', '.join(hostnode_arpflux.VALID)})"
+            )
+        if isinstance(value, bool) or value not in allowed:
+            raise SaltInvocationError(
+                f"values.{key}: {value!r} is not one of {', '.join(map(str, allowed))}"
+            )
+    return dict(values)
+
+
+def _interfaces(interfaces, conf, absent_ok):
+    names = []
+    for index, name in enumerate(hostnode_validate.as_list(interfaces, "interfaces")):
+        field = f"interfaces[{index}]"
+        hostnode_validate.interface_name(name, field)
+        if name in hostnode_arpflux.TEMPLATES:
+            raise SaltInvocationError(f"{field}: {name!r} is a template, not an interface")
+        if name not in conf and not absent_ok:
+            raise SaltInvocationError(
+                f"{field}: {name!r} does not exist on this node (absent_ok=True persists it "
+                "for when it appears)"
+            )
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _file_plan(conf, writes, names, values):
+    path = os.path.join(_config_root(), SYSCTL_FILE)
+    old = hostnode_files.read(path)
+    persisted = _parse_persisted(path, old)
+    for interface, key, _, new in writes:
+        persisted.setdefault(interface, {})[key] = new
+    for name in names:
+        persisted.setdefault(name, {}).update(values)
+    new = hostnode_arpflux.render_sysctl_d(persisted, HEADER)
+    if new == old:
+        return None
+    return {"path": path, "old": old, "new": new}
+
+
+def _parse_persisted(path, text):
+    if text is None:
+        return {}
+    try:
+        return hostnode_arpflux.parse_sysctl(text)
+    except ValueError as exc:
+        raise CommandExecutionError(f"{path}: not a file hostnode wrote ({exc})") from None
+
+
+def _config_root():
+    return __salt__["config.get"]("hostnode:config_root", "/") or "/"
+
+
+def _observed(before, writes):
+    """The planned writes as the kernel shows them now (old from before, new re-read)."""
+    after = _conf()
+    return [(i, k, before[i].get(k, 0), after[i][k]) for i, k, _, _ in writes if i in after]
+
+
+def _changes(writes, file_plan):
+    changes = {}
+    for interface, key, old, new in writes:
+        if old != new:
+            changes.setdefault("sysctl", {}).setdefault(interface, {})[key] = {
+                "old": old,
+                "new": new,
+            }
+    if file_plan:
+        changes["file"] = {
+            "path": file_plan["path"],
+            "diff": hostnode_files.diff(file_plan["path"], file_plan["old"], file_plan["new"]),
+        }
+    return changes
+
+
+def persisted():
+    """
+    What hostnode's sysctl.d file sets, as ``{interface: {key: value}}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' arpflux.persisted
+    """
+    path = os.path.join(_config_root(), SYSCTL_FILE)
+    return _parse_persisted(path, hostnode_files.read(path))

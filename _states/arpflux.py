@@ -1,0 +1,65 @@
+"""
+ARP flux and reverse-path filtering as a state, for hosts with several NICs in one subnet.
+
+.. code-block:: yaml
+
+    hostnode-storage-net-arpflux:
+      arpflux.tuned:
+        - auto: true                 # every interface that shares a subnet with another
+        - interfaces: [eth1, eth2]   # and/or these
+        - values: {rp_filter: 2, arp_ignore: 1, arp_announce: 2}
+
+The kernel uses max(conf/all, conf/<interface>), so when conf/all would override a wanted
+value the state lowers conf/all too, raises the other interfaces (and conf/default) to keep
+their effective values, and says so in its changes. Everything it sets live is persisted in
+hostnode's sysctl.d file. test=True reports exactly the changes a real run makes.
+"""
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+__virtualname__ = "arpflux"
+
+
+def __virtual__():
+    if "arpflux.tune" not in __salt__:
+        return (False, "arpflux: the arpflux execution module is not available")
+    return __virtualname__
+
+
+def tuned(name, interfaces=None, auto=False, values=None, persist=True, absent_ok=False):
+    """
+    The effective ARP and reverse-path settings of the interfaces are right for multipath.
+
+    .. code-block:: yaml
+
+        storage-nics:
+          arpflux.tuned:
+            - interfaces: [eth1, eth2]
+            - values: {rp_filter: 0, arp_ignore: 1, arp_announce: 2}
+
+        bond-to-be:
+          arpflux.tuned:
+            - interfaces: [bond1]
+            - absent_ok: true        # persisted now, applied when bond1 appears
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    test = bool(__opts__["test"])
+    try:
+        changes = __salt__["arpflux.tune"](interfaces, auto, values, persist, absent_ok, test=test)
+    except (CommandExecutionError, SaltInvocationError) as exc:
+        ret.update(result=False, comment=str(exc))
+        return ret
+    ret["changes"] = changes
+    lowered = changes.get("sysctl", {}).get("all")
+    note = (
+        f"; conf/all lowered ({', '.join(sorted(lowered))}) so the values take effect"
+        if lowered
+        else ""
+    )
+    if not changes:
+        ret["comment"] = "ARP and reverse-path settings are already right"
+    elif test:
+        ret.update(result=None, comment=f"ARP and reverse-path settings would be changed{note}")
+    else:
+        ret["comment"] = f"ARP and reverse-path settings changed{note}"
+    return ret

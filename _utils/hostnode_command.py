@@ -1,0 +1,19 @@
+"""
+The one way hostnode's execution modules run a command.
+
+Each module keeps a one-line ``_run`` that passes its ``__salt__["cmd.run_all"]`` here, so the
+module has a single place that touches the system and tests replace exactly that.
+"""
+
+from salt.exceptions import CommandExecutionError
+
+
+def run(cmd_run_all, argv, stdin=None):
+    """Run argv without a shell; return stdout, or raise CommandExecutionError with stderr."""
+    result = cmd_run_all(
+        argv, python_shell=False, stdin=stdin, ignore_retcode=True, output_loglevel="trace"
+    )
+    if result["retcode"] != 0:
+        detail = (result["stderr"] or result["stdout"]).strip()
+        raise CommandExecutionError(f"{' '.join(argv)} exited {result['retcode']}: {detail}")
+    return result["stdout"]
