@@ -41,3 +41,14 @@ class CommandTable:
 
     def argvs(self):
         return [argv for argv, _ in self.calls]
+
+
+def salt_dunders(cmd_run_all, config_root):
+    """The __salt__ of a module under test: a stand-in cmd.run_all and a config root."""
+    config = {"hostnode:config_root": str(config_root)}
+    return {
+        "__salt__": {
+            "cmd.run_all": cmd_run_all,
+            "config.get": lambda key, default=None: config.get(key, default),
+        }
+    }

@@ -5,7 +5,7 @@ import json
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-from support import FIXTURES, CommandTable, fixture_text, load_module
+from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 anyip = load_module("modules", "anyip")
 
@@ -34,15 +34,7 @@ def commands():
 
 @pytest.fixture
 def configure_loader_modules(commands, config_root):
-    config = {"hostnode:config_root": str(config_root)}
-    return {
-        anyip: {
-            "__salt__": {
-                "cmd.run_all": commands,
-                "config.get": lambda key, default=None: config.get(key, default),
-            },
-        }
-    }
+    return {anyip: salt_dunders(commands, config_root)}
 
 
 def test_list_reads_both_families_once_and_only_anyip_routes(commands):

@@ -4,7 +4,7 @@ import pytest
 from salt.exceptions import SaltInvocationError
 
 import hostnode_arpflux
-from support import FIXTURES, CommandTable, fixture_text, load_module
+from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 arpflux = load_module("modules", "arpflux")
 SYSCTL_FIXTURE = FIXTURES / "sysctl" / "net-ipv4-conf.txt"
@@ -40,15 +40,7 @@ def kernel(tmp_path, monkeypatch):
 
 @pytest.fixture
 def configure_loader_modules(kernel, config_root):
-    config = {"hostnode:config_root": str(config_root)}
-    return {
-        arpflux: {
-            "__salt__": {
-                "cmd.run_all": kernel,
-                "config.get": lambda key, default=None: config.get(key, default),
-            }
-        }
-    }
+    return {arpflux: salt_dunders(kernel, config_root)}
 
 
 def test_status_and_detect_from_saved_outputs_run_nothing(kernel):

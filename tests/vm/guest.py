@@ -1,0 +1,133 @@
+"""
+Boot the test guest under qemu, run one job in it, and bring its results back.
+
+The guest (tests/vm/build-image) boots its own init, which mounts this checkout read-only at
+/hostnode (9p tag ``repo``) and a results folder at /results (tag ``results``), runs the shell
+script /results/job, writes ``HOSTNODE-JOB-EXIT=<code>`` on the serial console and powers off.
+A boot writes to a copy-on-write overlay, so the cached image stays clean. The guest has two
+virtio NICs (eth0, eth1) on a qemu hub that leads nowhere, and extra virtio disks (vdb, ...).
+
+Acceleration: qemu's software emulation (TCG) unless the CPU offers hardware virtualisation
+(vmx/svm in /proc/cpuinfo) to KVM; HOSTNODE_VM_ACCEL=tcg|kvm overrides.
+
+    python tests/vm/guest.py JOB_SCRIPT RESULTS_DIR     # boot once by hand
+"""
+
+import contextlib
+import dataclasses
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+EXIT_LINE = re.compile(r"HOSTNODE-JOB-EXIT=(\d+)")
+MACS = ("52:54:00:12:34:01", "52:54:00:12:34:02")
+# panic=1 with qemu's -no-reboot: a guest whose init dies ends the boot instead of hanging.
+KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 init=/sbin/hostnode-init net.ifnames=0 panic=1 quiet"
+
+
+@dataclasses.dataclass
+class JobResult:
+    code: int | None  # None: the guest never reported (it did not boot, or hung)
+    results: pathlib.Path
+    console: str
+
+    @property
+    def log(self):
+        path = self.results / "job.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def qemu_missing():
+    """Why qemu cannot run here, or None."""
+    if not shutil.which("qemu-system-x86_64"):
+        return "qemu-system-x86_64 is not installed (package qemu-system-x86)"
+    if not shutil.which("qemu-img"):
+        return "qemu-img is not installed (package qemu-utils)"
+    return None
+
+
+def accelerator():
+    chosen = os.environ.get("HOSTNODE_VM_ACCEL")
+    if chosen:
+        return chosen
+    cpu = pathlib.Path("/proc/cpuinfo").read_text()
+    usable = os.access("/dev/kvm", os.R_OK | os.W_OK) and re.search(r"\b(vmx|svm)\b", cpu)
+    return "kvm" if usable else "tcg"
+
+
+def build_image():
+    """The cached image directory (built on first use)."""
+    result = subprocess.run(
+        [str(HERE / "build-image")], check=True, stdout=subprocess.PIPE, text=True
+    )
+    return pathlib.Path(result.stdout.strip().splitlines()[-1])
+
+
+def qemu_argv(image, overlay, disks, results, console):
+    accel = accelerator()
+    argv = [
+        "qemu-system-x86_64",
+        "-machine", f"q35,accel={accel}",
+        "-cpu", "host" if accel == "kvm" else "max",
+        "-m", "2048",
+        "-smp", "2",
+        "-display", "none",
+        "-no-reboot",
+        "-serial", f"file:{console}",
+        "-kernel", str(image / "vmlinuz"),
+        "-initrd", str(image / "initrd.img"),
+        "-append", KERNEL_ARGS,
+        "-drive", f"file={overlay},if=virtio,format=qcow2",
+        "-virtfs", f"local,path={REPO},mount_tag=repo,security_model=none,readonly=on",
+        "-virtfs", f"local,path={results},mount_tag=results,security_model=none",
+    ]  # fmt: skip
+    for disk in disks:
+        argv += ["-drive", f"file={disk},if=virtio,format=raw"]
+    for index, mac in enumerate(MACS):
+        argv += ["-netdev", f"hubport,id=n{index},hubid=0"]
+        argv += ["-device", f"virtio-net-pci,netdev=n{index},mac={mac}"]
+    return argv
+
+
+def run(image, job, results, disks=1, disk_mb=256, timeout=900):
+    """Boot the guest once with job (shell script text); return what came back."""
+    results = pathlib.Path(results)
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "job").write_text(job)
+    scratch = results / ".boot"
+    scratch.mkdir(exist_ok=True)
+    overlay = scratch / "overlay.qcow2"
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+         "-b", str(image / "rootfs.img"), str(overlay)],
+        check=True,
+    )  # fmt: skip
+    extra = []
+    for index in range(disks):
+        disk = scratch / f"disk{index}.raw"
+        with open(disk, "wb") as handle:
+            handle.truncate(disk_mb * 1024 * 1024)
+        extra.append(disk)
+    console = scratch / "console.log"
+    argv = qemu_argv(image, overlay, extra, results, console)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run(argv, check=False, timeout=timeout, stdin=subprocess.DEVNULL)
+    text = console.read_text(errors="replace") if console.exists() else ""
+    match = EXIT_LINE.search(text)
+    overlay.unlink(missing_ok=True)
+    for disk in extra:
+        disk.unlink(missing_ok=True)
+    return JobResult(int(match[1]) if match else None, results, text)
+
+
+if __name__ == "__main__":
+    job_path, results_dir = sys.argv[1:3]
+    outcome = run(build_image(), pathlib.Path(job_path).read_text(), results_dir)
+    print(outcome.log)
+    print(f"exit: {outcome.code} (None: the guest did not report)")
+    sys.exit(0 if outcome.code == 0 else 1)

@@ -1,0 +1,72 @@
+"""
+The guest-VM lane: what the host kernel cannot do (bonding, dm-multipath, kernel iSCSI), shown
+in a Debian guest booted under qemu, with salt-call running this checkout's modules inside it.
+One boot runs the whole job (jobs/kernel-facts.sh); the tests read what it left in /results.
+A test passes only on results that came back from a guest that reported its exit code.
+"""
+
+import json
+import re
+
+import guest
+import pytest
+
+pytestmark = [pytest.mark.vm, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def facts(tmp_path_factory):
+    missing = guest.qemu_missing()
+    if missing:
+        pytest.skip(f"qemu cannot run here: {missing}")
+    image = guest.build_image()
+    job = (guest.HERE / "jobs" / "kernel-facts.sh").read_text()
+    result = guest.run(image, job, tmp_path_factory.mktemp("guest-results"))
+    assert result.code is not None, f"the guest never reported:\n{result.console[-3000:]}"
+    assert result.code == 0, f"the guest job failed ({result.code}):\n{result.log[-4000:]}"
+    return result.results
+
+
+def read(results, name):
+    path = results / name
+    assert path.exists(), f"the guest did not write {name}"
+    return path.read_text()
+
+
+def mac(results, name):
+    return json.loads(read(results, name))[0]["address"]
+
+
+def test_bond_takes_the_mac_of_the_slave_enslaved_first(facts):
+    eth0, eth1 = mac(facts, "eth0-link.json"), mac(facts, "eth1-link.json")
+    assert (eth0, eth1) == guest.MACS
+    assert mac(facts, "bond-link-eth0-first.json") == eth0
+    assert mac(facts, "bond-link-eth1-first.json") == eth1
+    bonding = read(facts, "bonding-eth1-first.txt")
+    assert "Bonding Mode: fault-tolerance (active-backup)" in bonding
+    assert re.search(r"Currently Active Slave: eth1", bonding)
+
+
+def test_two_portal_lun_is_one_multipath_map_with_two_paths(facts):
+    discovered = read(facts, "iscsiadm-discovery-sendtargets.txt").splitlines()
+    assert sorted(line.split(",")[0] for line in discovered) == ["127.0.0.1:3260", "127.0.0.2:3260"]
+    sessions = read(facts, "iscsiadm-session.txt").splitlines()
+    assert len(sessions) == 2 and all("iqn.2026-11.net.example:san" in s for s in sessions)
+    topology = read(facts, "multipath-ll.txt")
+    maps = re.findall(r"^(mpath\w+) \((\w+)\) dm-\d+ LIO-ORG", topology, re.MULTILINE)
+    assert len(maps) == 1, topology
+    assert len(re.findall(r"\d+:\d+:\d+:\d+ sd\w+ \d+:\d+ +active ready running", topology)) == 2
+
+
+def test_salt_call_applies_the_anyip_formula_in_the_guest(facts):
+    (state,) = json.loads(read(facts, "salt-anyip.json"))["local"].values()
+    assert state["result"] is True, state["comment"]
+    assert state["changes"]["routes"]["added"] == ["198.51.100.0/24", "2001:db8:100::/64"]
+    assert state["changes"]["file"]["backend"] == "ifupdown"
+    assert json.loads(read(facts, "route-get-anyip.json"))[0]["type"] == "local"
+
+
+def test_salt_call_tunes_arp_flux_on_the_guest_nics(facts):
+    changes = json.loads(read(facts, "salt-arpflux.json"))["local"]
+    assert changes["sysctl"]["eth1"]["arp_ignore"] == {"old": 0, "new": 1}
+    assert changes["file"]["path"] == "/tmp/image/etc/sysctl.d/90-hostnode-arpflux.conf"
