@@ -302,10 +302,10 @@ def _predicted(plan):
 
 
 def _observed(plan):
-    """Re-read the kernel and the file, and report what really changed."""
+    """Re-read the kernel (when commands ran) and the file, and report what really changed."""
     device = plan["device"]
     before = hostnode_anyip.local_prefixes(plan["before"], device)
-    after = hostnode_anyip.local_prefixes(_routes(), device)
+    after = hostnode_anyip.local_prefixes(_routes() if plan["commands"] else plan["before"], device)
     file_plan = plan["file"]
     if file_plan and hostnode_files.read(file_plan["path"]) != file_plan["new"]:
         file_plan = None
