@@ -157,12 +157,16 @@ def tune(interfaces=None, auto=False, values=None, persist=True, absent_ok=False
         names += [n for group in detect() for n in group["interfaces"] if n not in names]
     live = [name for name in names if name in conf]
     writes = hostnode_arpflux.plan(conf, live, values)
-    file_plan = _file_plan(conf, writes, names, values) if persist else None
+    file_plan = _file_plan(writes, names, values) if persist else None
     if test or not (writes or file_plan):
         return _changes(writes, file_plan)
     if writes:
         assignments = [f"{hostnode_arpflux.sysctl_key(i, k)}={new}" for i, k, _, new in writes]
-        _run(["sysctl", "-q", "-w", *assignments])
+        try:
+            _run(["sysctl", "-q", "-w", *assignments])
+        except CommandExecutionError as exc:
+            observed = _changes(_observed(conf, writes), None)
+            raise CommandExecutionError(str(exc), info=observed) from None
     if file_plan:
         hostnode_files.replace(file_plan["path"], file_plan["new"])
     return _changes(_observed(conf, writes), file_plan)
@@ -204,7 +208,7 @@ def _interfaces(interfaces, conf, absent_ok):
     return names
 
 
-def _file_plan(conf, writes, names, values):
+def _file_plan(writes, names, values):
     path = os.path.join(_config_root(), SYSCTL_FILE)
     old = hostnode_files.read(path)
     persisted = _parse_persisted(path, old)

@@ -47,7 +47,7 @@ def tuned(name, interfaces=None, auto=False, values=None, persist=True, absent_o
     try:
         changes = __salt__["arpflux.tune"](interfaces, auto, values, persist, absent_ok, test=test)
     except (CommandExecutionError, SaltInvocationError) as exc:
-        ret.update(result=False, comment=str(exc))
+        ret.update(result=False, comment=str(exc), changes=getattr(exc, "info", None) or {})
         return ret
     ret["changes"] = changes
     lowered = changes.get("sysctl", {}).get("all")

@@ -1,7 +1,7 @@
 """The arpflux execution module over a copy of /proc/sys/net/ipv4/conf made from a fixture."""
 
 import pytest
-from salt.exceptions import SaltInvocationError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_arpflux
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
@@ -112,3 +112,16 @@ def test_bad_input_is_refused_before_anything_runs(kernel, arguments, message):
     with pytest.raises(SaltInvocationError, match=message):
         arpflux.tune(**arguments)
     assert kernel.calls == []
+
+
+def test_a_failed_write_reports_the_error_and_what_did_change(kernel):
+    def fail_after_first(argv, python_shell=False, stdin=None, **options):
+        if argv[0] == "sysctl":
+            kernel(argv[:4], python_shell, stdin)  # the kernel took the first assignment only
+            return {"retcode": 255, "stdout": "", "stderr": "sysctl: permission denied", "pid": 1}
+        return kernel(argv, python_shell, stdin, **options)
+
+    arpflux.__salt__["cmd.run_all"] = fail_after_first
+    with pytest.raises(CommandExecutionError, match="permission denied") as failure:
+        arpflux.tune(interfaces="stor-a", persist=False)
+    assert failure.value.info == {"sysctl": {"stor-a": {"rp_filter": {"old": 0, "new": 2}}}}
