@@ -17,6 +17,9 @@ MINIONS = {
     "node2.ams1.example.net": ["203.0.113.0/25", "2001:db8:200::/64"],
 }
 
+# node2 has the storage-client role (pillar.example/role/storage-client.sls).
+GRAINS = {"node2.ams1.example.net": {"roles": ["storage-client"]}}
+
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
@@ -45,9 +48,8 @@ def minions(master, tmp_path_factory):
         root = tmp_path_factory.mktemp(minion_id)
         (root / "etc/network").mkdir(parents=True)
         (root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
-        factory = master.salt_minion_daemon(
-            minion_id, overrides={"hostnode": {"config_root": str(root)}}
-        )
+        overrides = {"hostnode": {"config_root": str(root)}, "grains": GRAINS.get(minion_id, {})}
+        factory = master.salt_minion_daemon(minion_id, overrides=overrides)
         factory.start(start_timeout=120)
         started.append(factory)
     yield started
@@ -81,3 +83,16 @@ def test_each_minion_predicts_its_own_prefixes(salt_cli):
 def test_synced_grain_reports_the_backend(salt_cli):
     result = salt_cli.run("grains.get", "hostnode_net_backend", minion_tgt="*")
     assert result.data == {minion_id: "ifupdown" for minion_id in MINIONS}
+
+
+def test_the_storage_client_role_names_its_san_nics(salt_cli):
+    result = salt_cli.run("state.apply", "storage_net", "test=True", minion_tgt="*")
+    assert result.returncode == 0, result.stderr
+    (plain,) = result.data["node1.fra1.example.net"].values()
+    (storage,) = result.data["node2.ams1.example.net"].values()
+    assert plain["result"] in (True, None), plain["comment"]
+    assert "stor-a" not in plain["changes"].get("file", {}).get("diff", "")
+    assert storage["result"] is None, storage["comment"]
+    diff = storage["changes"]["file"]["diff"]
+    assert "+net.ipv4.conf.stor-a.rp_filter = 0" in diff
+    assert "+net.ipv4.conf.stor-b.arp_ignore = 1" in diff
