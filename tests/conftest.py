@@ -172,3 +172,60 @@ def hostnode_call(tmp_path, config_root):
             pytest.fail(f"hostnode-call {args} printed no JSON:\n{result.stdout}{result.stderr}")
 
     return call
+
+
+# The minions of the session's master, with their grains: node2 is in site ams1 (by its id)
+# and has the storage-client role (pillar.example/top.sls).
+MINIONS = {
+    "node1.fra1.example.net": {},
+    "node2.ams1.example.net": {"roles": ["storage-client"]},
+}
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """What a user puts in the master's file_roots: the extension dirs and the formulas."""
+    root = tmp_path_factory.mktemp("file-roots")
+    for name in ("_modules", "_states", "_grains", "_utils", "_beacons", "formulas"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def master(salt_factories, served):
+    """A real salt-master serving the extension dirs and formulas, pillar from pillar.example."""
+    overrides = {
+        "file_roots": {"base": [str(served / "formulas"), str(served)]},
+        "pillar_roots": {"base": [str(REPO / "pillar.example")]},
+    }
+    factory = salt_factories.salt_master_daemon("hostnode-master", overrides=overrides)
+    with factory.started(start_timeout=120):
+        yield factory
+
+
+@pytest.fixture(scope="session")
+def minions(master, tmp_path_factory):
+    """The minions, each with a config root of its own whose network backend is ifupdown."""
+    started = []
+    for minion_id, grains in MINIONS.items():
+        root = tmp_path_factory.mktemp(minion_id)
+        (root / "etc/network").mkdir(parents=True)
+        (root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
+        overrides = {"hostnode": {"config_root": str(root)}, "grains": grains}
+        factory = master.salt_minion_daemon(minion_id, overrides=overrides)
+        factory.start(start_timeout=120)
+        started.append(factory)
+    yield started
+    for factory in started:
+        factory.terminate()
+
+
+@pytest.fixture(scope="session")
+def salt_cli(master, minions):
+    """The salt CLI of the master, once every minion has synced our modules from file_roots."""
+    cli = master.salt_cli(timeout=120)
+    synced = cli.run("saltutil.sync_all", minion_tgt="*")
+    assert synced.returncode == 0, synced.stderr
+    for minion_id in MINIONS:
+        assert "modules.anyip" in synced.data[minion_id]["modules"]
+    return cli
