@@ -135,14 +135,6 @@ def _keep_others(conf, interfaces, key, current_all):
     ]
 
 
-def applied(conf, writes):
-    """The configuration after writes (a new dict), to predict and to persist."""
-    after = {interface: dict(keys) for interface, keys in conf.items()}
-    for interface, key, _, new in writes:
-        after.setdefault(interface, {})[key] = new
-    return after
-
-
 def subnet_groups(addresses_json):
     """
     Interfaces that share an IPv4 subnet (the ARP flux condition), from ``ip -json addr``.

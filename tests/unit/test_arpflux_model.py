@@ -8,6 +8,14 @@ from support import fixture_text
 CONF = arpflux.parse_sysctl(fixture_text("sysctl", "net-ipv4-conf.txt"))
 
 
+def applied(conf, writes):
+    """A model of the kernel: the configuration after the planned writes."""
+    after = {interface: dict(keys) for interface, keys in conf.items()}
+    for interface, key, _, new in writes:
+        after[interface][key] = new
+    return after
+
+
 @pytest.mark.parametrize(
     ("interface", "key"),
     [
@@ -98,7 +106,7 @@ def test_plan_lowers_all_last_and_keeps_every_other_interface_where_it_was():
         ("peer-d", "rp_filter", 0, 1),
         ("all", "rp_filter", 1, 0),
     ]
-    after = arpflux.applied(CONF, writes)
+    after = applied(CONF, writes)
     for interface in set(CONF) - {"all", "default"}:
         expected = 0 if interface in ("stor-a", "stor-b") else 1
         assert arpflux.effective(after, interface, "rp_filter") == expected
@@ -106,7 +114,7 @@ def test_plan_lowers_all_last_and_keeps_every_other_interface_where_it_was():
 
 def test_plan_is_empty_once_applied():
     for values in (arpflux.MULTIPATH, {"rp_filter": 0, "arp_filter": 1}):
-        after = arpflux.applied(CONF, arpflux.plan(CONF, ["stor-a", "stor-b"], values))
+        after = applied(CONF, arpflux.plan(CONF, ["stor-a", "stor-b"], values))
         assert arpflux.plan(after, ["stor-a", "stor-b"], values) == []
 
 
