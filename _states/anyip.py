@@ -17,7 +17,7 @@ default) the routes are also written for the network backend (``backend``: ``ifu
 real run makes.
 """
 
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+import hostnode_state
 
 __virtualname__ = "anyip"
 
@@ -73,19 +73,9 @@ def managed(name, prefixes, device="lo", persist=True, backend=None):
 
 
 def _converge(name, prefixes, device, mode, persist, backend):
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     wanted = [name] if prefixes is None else prefixes
-    test = bool(__opts__["test"])
-    try:
-        changes = __salt__["anyip.converge"](wanted, device, mode, persist, backend, test=test)
-    except (CommandExecutionError, SaltInvocationError) as exc:
-        ret.update(result=False, comment=str(exc), changes=getattr(exc, "info", None) or {})
-        return ret
-    ret["changes"] = changes
-    if not changes:
-        ret["comment"] = f"AnyIP routes on {device} are already in the wanted state"
-    elif test:
-        ret.update(result=None, comment=f"AnyIP routes on {device} would be changed")
-    else:
-        ret["comment"] = f"AnyIP routes on {device} changed"
-    return ret
+
+    def converge(test):
+        return __salt__["anyip.converge"](wanted, device, mode, persist, backend, test=test)
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), f"AnyIP routes on {device}")

@@ -15,7 +15,7 @@ their effective values, and says so in its changes. Everything it sets live is p
 hostnode's sysctl.d file. test=True reports exactly the changes a real run makes.
 """
 
-from salt.exceptions import CommandExecutionError, SaltInvocationError
+import hostnode_state
 
 __virtualname__ = "arpflux"
 
@@ -42,24 +42,14 @@ def tuned(name, interfaces=None, auto=False, values=None, persist=True, absent_o
             - interfaces: [bond1]
             - absent_ok: true        # persisted now, applied when bond1 appears
     """
-    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    test = bool(__opts__["test"])
-    try:
-        changes = __salt__["arpflux.tune"](interfaces, auto, values, persist, absent_ok, test=test)
-    except (CommandExecutionError, SaltInvocationError) as exc:
-        ret.update(result=False, comment=str(exc), changes=getattr(exc, "info", None) or {})
-        return ret
-    ret["changes"] = changes
-    lowered = changes.get("sysctl", {}).get("all")
-    note = (
-        f"; conf/all lowered ({', '.join(sorted(lowered))}) so the values take effect"
-        if lowered
-        else ""
-    )
-    if not changes:
-        ret["comment"] = "ARP and reverse-path settings are already right"
-    elif test:
-        ret.update(result=None, comment=f"ARP and reverse-path settings would be changed{note}")
-    else:
-        ret["comment"] = f"ARP and reverse-path settings changed{note}"
+
+    def tune(test):
+        return __salt__["arpflux.tune"](interfaces, auto, values, persist, absent_ok, test=test)
+
+    ret = hostnode_state.run(name, tune, bool(__opts__["test"]), "ARP and reverse-path settings")
+    lowered = ret["changes"].get("sysctl", {}).get("all")
+    if lowered and ret["result"] is not False:
+        ret["comment"] += (
+            f"; conf/all lowered ({', '.join(sorted(lowered))}) so the values take effect"
+        )
     return ret

@@ -1,0 +1,32 @@
+"""
+The recipe every hostnode state follows, in one place.
+
+The execution module computes the changes once and applies them unless test is set, so test
+mode is never a separate code path; this turns what it returns, or the error it raises, into a
+state return.
+"""
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+
+def run(name, converge, test, subject):
+    """
+    A state return for ``converge(test)``, which returns the changes (``{}`` for none).
+
+    An error becomes ``result: False`` with its message, and with the changes that were made
+    before it (the ``info`` of a CommandExecutionError) so a half-applied run is reported.
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        changes = converge(test)
+    except (CommandExecutionError, SaltInvocationError) as exc:
+        ret.update(result=False, comment=str(exc), changes=getattr(exc, "info", None) or {})
+        return ret
+    ret["changes"] = changes
+    if not changes:
+        ret["comment"] = f"{subject} are already in the wanted state"
+    elif test:
+        ret.update(result=None, comment=f"{subject} would be changed")
+    else:
+        ret["comment"] = f"{subject} changed"
+    return ret
