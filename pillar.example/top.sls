@@ -3,6 +3,7 @@
 base:
   '*':
     - anyip
+    - bonding
     - storage_net
   '*.ams1.example.net':
     - site.ams1

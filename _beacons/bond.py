@@ -1,0 +1,46 @@
+"""
+Beacon ``bond``: an event when a bond's slave changes MII status, when a bond loses its last
+active slave (or gets one back), and when a bond's MAC differs from the one hostnode pinned
+(the pin was lost, e.g. after all slaves were released) or matches it again.
+
+.. code-block:: yaml
+
+    beacons:
+      bond:
+        - bonds: [bond0]     # default: every bond of the node
+        - interval: 10
+
+Events are tagged ``salt/beacon/<minion>/bond/<bond>/<what>`` with ``what`` one of ``slave``
+(with ``slave``, ``old``, ``new``), ``no_active_slave``, ``active``, ``mac_lost`` and
+``mac_restored``. Nothing is sent while nothing changes. The comparison is ``bond.events``.
+"""
+
+import salt.utils.beacons
+import salt.utils.platform
+
+__virtualname__ = "bond"
+_SEEN = "hostnode_bond_beacon"
+
+
+def __virtual__():
+    if not salt.utils.platform.is_linux():
+        return (False, "bond: Linux bonding exists on Linux only")
+    return __virtualname__
+
+
+def validate(config):
+    """Check the beacon's configuration: a list, with an optional list of bond names."""
+    if not isinstance(config, list):
+        return False, "bond beacon: the configuration must be a list"
+    bonds = salt.utils.beacons.list_to_dict(config).get("bonds", [])
+    if not isinstance(bonds, list) or not all(isinstance(b, str) and b for b in bonds):
+        return False, "bond beacon: bonds must be a list of bond names"
+    return True, "Valid beacon configuration"
+
+
+def beacon(config):
+    """Compare each bond with the previous call; return the events for what changed."""
+    bonds = salt.utils.beacons.list_to_dict(config).get("bonds")
+    result = __salt__["bond.events"](bonds, __context__.get(_SEEN))
+    __context__[_SEEN] = result["snapshots"]
+    return result["events"]

@@ -1,0 +1,67 @@
+"""
+A bond's MAC pinned, live and across reboots, whatever order its slaves are enslaved in.
+
+.. code-block:: yaml
+
+    hostnode-bonding-bond0-mac:
+      bond.mac_pinned:
+        - name: bond0
+        - mac: first-slave
+        - slaves: [eth0, eth1]
+
+``mac`` is an explicit unicast MAC, ``first-slave`` (the permanent MAC of the first of
+``slaves``) or ``stable`` (derived from the node's machine-id, or ``seed``, and the bond name).
+The MAC is set on the bond and persisted for the network backend (``backend``: ``ifupdown``,
+``netplan``, ``networkd``; detected when not given). test=True predicts exactly the changes a
+real run makes.
+"""
+
+import hostnode_state
+
+__virtualname__ = "bond"
+
+
+def __virtual__():
+    if "bond.pin_mac" not in __salt__:
+        return (False, "bond: the bond execution module is not available")
+    return __virtualname__
+
+
+def mac_pinned(name, mac="stable", slaves=None, seed=None, persist=True, backend=None):
+    """
+    Pin the MAC of bond name.
+
+    .. code-block:: yaml
+
+        bond0:
+          bond.mac_pinned:
+            - mac: stable
+
+        bond1:
+          bond.mac_pinned:
+            - mac: 02:00:5e:10:00:01
+            - backend: netplan
+    """
+
+    def converge(test):
+        return __salt__["bond.pin_mac"](name, mac, slaves, seed, persist, backend, test=test)
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), f"MAC settings of {name}")
+
+
+def mac_unpinned(name):
+    """
+    Remove hostnode's boot-time MAC files of bond name (the live MAC stays).
+
+    .. code-block:: yaml
+
+        bond0:
+          bond.mac_unpinned
+    """
+
+    def converge(test):
+        return __salt__["bond.unpin"](name, test=test)
+
+    return hostnode_state.run(
+        name, converge, bool(__opts__["test"]), f"Boot-time MAC files of {name}"
+    )
