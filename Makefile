@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown python3-venv \
-	qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
+	qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: demo test lint bench setup apt clean

@@ -10,3 +10,6 @@ base:
   'roles:storage-client':
     - match: grain
     - role.storage-client
+  'roles:openvz':
+    - match: grain
+    - openvz
