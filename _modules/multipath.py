@@ -1,0 +1,91 @@
+"""
+dm-multipath: the maps of this node and the health of their paths.
+
+``multipath.health`` answers what Nagios/Checkmk scripts parse ``multipath -ll`` for: per map,
+how many paths there are, how many are active, which have failed (dm state ``failed`` or a
+checker saying ``faulty``/``shaky``), and whether the map is healthy (no failed path and at
+least ``min_paths`` active ones). Both functions also read a saved ``multipath -ll`` output
+(``source=``) of any multipath-tools release, for support bundles.
+"""
+
+import salt.utils.files
+import salt.utils.path
+import salt.utils.platform
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_command
+import hostnode_multipath
+
+__virtualname__ = "multipath"
+
+
+def __virtual__():
+    if not salt.utils.platform.is_linux():
+        return (False, "multipath: dm-multipath exists on Linux only")
+    return __virtualname__
+
+
+def _run(argv):
+    return hostnode_command.run(__salt__["cmd.run_all"], argv)
+
+
+def maps(source=None):
+    """
+    The multipath maps: ``name`` (alias, or wwid), ``wwid``, ``dm``, ``vendor``, ``product``,
+    ``size``, ``features``, ``hwhandler`` and ``groups`` of ``{policy, prio, status, paths}``,
+    each path ``{hctl, device, devnum, dm_state, checker, online}``.
+
+    source
+        Parse this saved ``multipath -ll`` output instead (either layout).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' multipath.maps
+        salt '*' multipath.maps source=/tmp/bundle/multipath-ll.txt
+    """
+    text = _read(source) if source else _topology()
+    try:
+        return hostnode_multipath.parse_ll(text)
+    except ValueError as exc:
+        raise CommandExecutionError(f"{source or 'multipath -ll'}: {exc}") from None
+
+
+def _read(source):
+    try:
+        with salt.utils.files.fopen(source, "r") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise SaltInvocationError(f"source: {source} does not exist") from None
+
+
+def _topology():
+    if not salt.utils.path.which("multipath"):
+        raise CommandExecutionError("multipath is not installed (package multipath-tools)")
+    try:
+        return _run(["multipath", "-ll"])
+    except CommandExecutionError as exc:
+        if hostnode_multipath.NO_DRIVER in str(exc):
+            return ""  # no dm-multipath in this kernel: no maps
+        raise
+
+
+def health(min_paths=1, source=None):
+    """
+    Per map ``{paths, active, failed, healthy}``; ``failed`` lists the failed paths by device
+    name (or H:C:T:L when the kernel has no device for the path).
+
+    min_paths
+        The number of active paths below which a map is not healthy (default 1).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' multipath.health min_paths=2
+        salt '*' multipath.health source=/tmp/bundle/multipath-ll.txt
+    """
+    if isinstance(min_paths, bool) or not isinstance(min_paths, int) or min_paths < 1:
+        raise SaltInvocationError(f"min_paths: {min_paths!r} is not a whole number of 1 or more")
+    return hostnode_multipath.health(maps(source), min_paths)

@@ -1,0 +1,177 @@
+"""
+dm-multipath topology: parse ``multipath -ll`` of every multipath-tools release and say which
+paths of which maps have failed.
+
+Two layouts exist: the bracket layout of multipath-tools up to 0.4.8 and the tree layout of
+0.4.9 and later. Both give the same model, one dict per map::
+
+    {"name", "wwid", "dm", "vendor", "product", "size", "features", "hwhandler",
+     "groups": [{"policy", "prio", "status",
+                 "paths": [{"hctl", "device", "devnum", "dm_state", "checker", "online"}]}]}
+
+``name`` is the alias, or the wwid when the map has none; ``online`` is None in the bracket
+layout, which does not print it. A path that is missing is printed ``#:#:#:# - #:#``.
+"""
+
+import re
+
+NO_DRIVER = "DM multipath kernel driver not loaded"
+_HEADER = re.compile(
+    r"^(?:(?:create|reload|switchpg): )?(?P<head>.*?)\s*(?P<dm>dm-\d+)(?:\s+(?P<vp>\S.*?))?\s*$"
+)
+_SIZE = re.compile(
+    r"^size=(?P<size>\S+) features='(?P<features>[^']*)' hwhandler='(?P<hwhandler>[^']*)'"
+)
+_OLD_SIZE = re.compile(
+    r"^\[size=(?P<size>[^\]]*)\]\[features=(?P<features>[^\]]*)\]"
+    r"\[hwhandler=(?P<hwhandler>[^\]]*)\]"
+)
+_GROUP = re.compile(
+    r"^[|` ]*[|`]-\+- policy='(?P<policy>[^']*)' prio=(?P<prio>-?\d+) status=(?P<status>\S+)"
+)
+_OLD_GROUP = re.compile(
+    r"^\\_ (?P<policy>\S+(?: \d+)?) \[prio=(?P<prio>-?\d+)\]\[(?P<status>\w+)\]"
+)
+_HCTL_DEV = r"(?P<hctl>\d+:\d+:\d+:\d+|#:#:#:#) (?P<device>\S+) +(?P<devnum>\d+:\d+|#:#) +"
+_PATH = re.compile(r"^[|` ]*[|`]- " + _HCTL_DEV + r"(?P<states>\S.*?)\s*$")
+_OLD_PATH = re.compile(r"^ +\\_ " + _HCTL_DEV + r"\[(?P<dm_state>\w+)\]\[(?P<checker>[^\]]+)\]")
+FAILED_CHECKER = ("faulty", "shaky")
+
+
+def parse_ll(text):
+    """
+    The maps of ``multipath -ll`` output, in the tree layout::
+
+        mpatha (360014059b6fc20151e64750ad190c5c3) dm-0 LIO-ORG,lun0
+        size=64M features='1 queue_if_no_path' hwhandler='1 alua' wp=rw
+        `-+- policy='service-time 0' prio=50 status=active
+          |- 7:0:0:0 sda 8:0  active ready running
+          `- 6:0:0:0 sdb 8:16 active ready running
+
+    or the bracket layout (``[size=..][features=..]``, ``\\_ round-robin 0 [prio=1][active]``,
+    `` \\_ 3:0:1:4 sdk 8:160 [active][ready]``). Log, warning and debug lines between maps are
+    skipped; "DM multipath kernel driver not loaded" means no maps. A path or path group
+    outside a map, or a map without its size line, is a ValueError naming the line.
+    """
+    maps, current, pending = [], None, None
+    for number, line in enumerate(text.splitlines(), 1):
+        kind, match = _classify(line)
+        if pending is not None:
+            if kind != "size":
+                raise ValueError(f"line {number}: map {pending['name']!r} has no size line")
+            pending.update(size=match["size"], features=match["features"].strip(),
+                           hwhandler=match["hwhandler"].strip())  # fmt: skip
+            maps.append(pending)
+            current, pending = pending, None
+        elif kind == "group":
+            _need(current, number, "path group")
+            current["groups"].append(_group(match))
+        elif kind == "path":
+            _need(current, number, "path")
+            if not current["groups"]:
+                raise ValueError(f"line {number}: a path before any path group")
+            current["groups"][-1]["paths"].append(_path(match, number))
+        elif kind == "header":
+            pending, current = _map(match), None
+        else:
+            current = None  # noise between maps ends the map before it
+    if pending is not None:
+        raise ValueError(f"map {pending['name']!r} ends without its size line")
+    return maps
+
+
+def _classify(line):
+    """What a line of either layout is, with its match: one regex per line, chosen by shape."""
+    tree = line.lstrip(" |`")
+    if tree.startswith("-+- "):
+        kind, regex = "group", _GROUP
+    elif tree.startswith("- "):
+        kind, regex = "path", _PATH
+    elif line.startswith("\\_ "):
+        kind, regex = "group", _OLD_GROUP
+    elif line.startswith(" ") and line.lstrip().startswith("\\_ "):
+        kind, regex = "path", _OLD_PATH
+    elif line.startswith("size="):
+        kind, regex = "size", _SIZE
+    elif line.startswith("[size="):
+        kind, regex = "size", _OLD_SIZE
+    elif not line[:1].isspace() and " | " not in line:
+        kind, regex = "header", _HEADER
+    else:
+        return None, None
+    match = regex.match(line)
+    return (kind, match) if match else (None, None)
+
+
+def _need(current, number, what):
+    if current is None:
+        raise ValueError(f"line {number}: a {what} outside any map")
+
+
+def _map(match):
+    head = match["head"]
+    alias, wwid = None, head
+    if head.endswith(")") and " (" in head:
+        alias, wwid = head[:-1].split(" (", 1)
+    vendor, _, product = (match["vp"] or "").partition(",")
+    return {
+        "name": alias or wwid,
+        "wwid": wwid,
+        "dm": match["dm"],
+        "vendor": vendor.strip() or None,
+        "product": product.strip() or None,
+        "size": None,
+        "features": None,
+        "hwhandler": None,
+        "groups": [],
+    }
+
+
+def _group(match):
+    return {
+        "policy": match["policy"],
+        "prio": int(match["prio"]),
+        "status": match["status"],
+        "paths": [],
+    }
+
+
+def _path(match, number):
+    fields = match.groupdict()
+    if "states" in fields:
+        words = fields.pop("states").split()
+        if len(words) < 3:
+            raise ValueError(f"line {number}: a path needs dm, checker and device states")
+        fields.update(dm_state=words[0], checker=" ".join(words[1:-1]), online=words[-1])
+    else:
+        fields["online"] = None
+    return fields
+
+
+def health(maps, min_paths=1):
+    """
+    ``{map name: {"paths", "active", "failed", "healthy"}}``: ``failed`` lists the failed paths
+    (device, or H:C:T:L when the kernel has no device for it), a path being failed when its dm
+    state is ``failed`` or its checker says ``faulty`` or ``shaky``; ``healthy`` is no failed
+    path and at least min_paths active ones.
+    """
+    report = {}
+    for mpath in maps:
+        paths = [path for group in mpath["groups"] for path in group["paths"]]
+        failed = [_path_name(path) for path in paths if _failed(path)]
+        active = sum(1 for path in paths if path["dm_state"] == "active" and not _failed(path))
+        report[mpath["name"]] = {
+            "paths": len(paths),
+            "active": active,
+            "failed": failed,
+            "healthy": not failed and active >= min_paths,
+        }
+    return report
+
+
+def _failed(path):
+    return path["dm_state"] == "failed" or path["checker"] in FAILED_CHECKER
+
+
+def _path_name(path):
+    return path["device"] if path["device"] != "-" else path["hctl"]

@@ -1,0 +1,116 @@
+"""The multipath -ll parser on both layouts (the guest's capture, a RHEL 5 sample between debug
+lines), path health, and the multipath module's read functions."""
+
+import pytest
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_multipath
+from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
+
+multipath = load_module("modules", "multipath")
+TREE = fixture_text("multipath", "ll-two-paths.txt")
+
+
+def test_tree_layout_from_the_guest():
+    (mpath,) = hostnode_multipath.parse_ll(TREE)
+    assert {k: v for k, v in mpath.items() if k != "groups"} == {
+        "name": "mpatha",
+        "wwid": "360014059b6fc20151e64750ad190c5c3",
+        "dm": "dm-0",
+        "vendor": "LIO-ORG",
+        "product": "lun0",
+        "size": "64M",
+        "features": "1 queue_if_no_path",
+        "hwhandler": "1 alua",
+    }
+    (group,) = mpath["groups"]
+    assert (group["policy"], group["prio"], group["status"]) == ("service-time 0", 50, "active")
+    assert group["paths"][0] == {
+        "hctl": "7:0:0:0",
+        "device": "sda",
+        "devnum": "8:0",
+        "dm_state": "active",
+        "checker": "ready",
+        "online": "running",
+    }
+
+
+def test_bracket_layout_between_debug_lines():
+    (mpath,) = hostnode_multipath.parse_ll(fixture_text("multipath", "insights-rhel5-v4-ll.txt"))
+    assert (mpath["name"], mpath["dm"], mpath["vendor"], mpath["product"]) == (
+        "L004", "dm-9", "DGC", "RAID 5"
+    )  # fmt: skip
+    assert [g["status"] for g in mpath["groups"]] == ["active", "enabled"]
+    assert [p["device"] for g in mpath["groups"] for p in g["paths"]] == [
+        "sdk",
+        "sdp",
+        "sdf",
+        "sdu",
+    ]
+    assert all(p["online"] is None for g in mpath["groups"] for p in g["paths"])
+
+
+def test_a_map_without_alias_a_missing_path_and_a_failed_one():
+    text = TREE.replace(
+        "mpatha (360014059b6fc20151e64750ad190c5c3)", "360014059b6fc20151e64750ad190c5c3"
+    )
+    text = text.replace(
+        "7:0:0:0 sda 8:0  active ready running", "#:#:#:# - #:# active faulty running"
+    )
+    text = text.replace(
+        "6:0:0:0 sdb 8:16 active ready running", "6:0:0:0 sdb 8:16 failed ready running"
+    )
+    (mpath,) = hostnode_multipath.parse_ll(text)
+    assert mpath["name"] == mpath["wwid"] == "360014059b6fc20151e64750ad190c5c3"
+    assert hostnode_multipath.health([mpath]) == {
+        mpath["name"]: {"paths": 2, "active": 0, "failed": ["#:#:#:#", "sdb"], "healthy": False}
+    }
+
+
+def test_no_driver_and_log_lines_are_not_maps():
+    assert hostnode_multipath.parse_ll(hostnode_multipath.NO_DRIVER + "\n") == []
+    logged = "Nov 22 14:55:01 | sdc: failed to get udev uid: Invalid argument\n" + TREE
+    assert [m["name"] for m in hostnode_multipath.parse_ll(logged)] == ["mpatha"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (TREE.splitlines()[0] + "\n", "map 'mpatha' ends without its size line"),
+        ("\n".join(TREE.splitlines()[3:]), "line 1: a path outside any map"),
+        (
+            "\n".join([TREE.splitlines()[0], TREE.splitlines()[3]]),
+            "line 2: map 'mpatha' has no size",
+        ),
+    ],
+)
+def test_truncated_output_names_the_line(text, message):
+    with pytest.raises(ValueError, match=message):
+        hostnode_multipath.parse_ll(text)
+
+
+def test_min_paths_decides_health():
+    maps = hostnode_multipath.parse_ll(TREE)
+    assert hostnode_multipath.health(maps, 2)["mpatha"]["healthy"] is True
+    assert hostnode_multipath.health(maps, 3)["mpatha"]["healthy"] is False
+
+
+@pytest.fixture
+def configure_loader_modules(tmp_path):
+    return {multipath: salt_dunders(CommandTable(), tmp_path)}
+
+
+def test_module_reads_saved_output_and_validates(tmp_path):
+    source = str(FIXTURES / "multipath/ll-two-paths.txt")
+    assert multipath.health(min_paths=2, source=source) == {
+        "mpatha": {"paths": 2, "active": 2, "failed": [], "healthy": True}
+    }
+    with pytest.raises(SaltInvocationError, match="min_paths: 0 is not"):
+        multipath.health(min_paths=0, source=source)
+    with pytest.raises(SaltInvocationError, match=r"source: .* does not exist"):
+        multipath.maps(source=str(tmp_path / "missing"))
+    broken = tmp_path / "broken"
+    broken.write_text(TREE.splitlines()[0] + "\n")
+    with pytest.raises(CommandExecutionError, match="ends without its size line"):
+        multipath.maps(source=str(broken))
+    assert multipath.__salt__["cmd.run_all"].calls == []
