@@ -215,16 +215,7 @@ def _plan(prefixes, device, mode, persist, backend):
 
 
 def _backend(backend):
-    if backend is not None:
-        return hostnode_validate.choice(backend, hostnode_netbackend.BACKENDS, "backend")
-    root = _config_root()
-    detected = hostnode_netbackend.detect(root)
-    if detected is None:
-        raise SaltInvocationError(
-            f"backend: no network backend found under {root}; pass backend= "
-            f"({', '.join(hostnode_netbackend.BACKENDS)}) or persist=False"
-        )
-    return detected
+    return hostnode_netbackend.chosen(backend, _config_root())
 
 
 def _config_root():
@@ -306,9 +297,7 @@ def _observed(plan):
     device = plan["device"]
     before = hostnode_anyip.local_prefixes(plan["before"], device)
     after = hostnode_anyip.local_prefixes(_routes() if plan["commands"] else plan["before"], device)
-    file_plan = plan["file"]
-    if file_plan and hostnode_files.read(file_plan["path"]) != file_plan["new"]:
-        file_plan = None
+    file_plan = hostnode_files.written(plan["file"])
     return _changes(
         hostnode_validate.sorted_networks(after - before),
         hostnode_validate.sorted_networks(before - after),
@@ -321,11 +310,7 @@ def _changes(added, removed, file_plan):
     if added or removed:
         changes["routes"] = {"added": [str(p) for p in added], "removed": [str(p) for p in removed]}
     if file_plan:
-        changes["file"] = {
-            "path": file_plan["path"],
-            "backend": file_plan["backend"],
-            "diff": hostnode_files.diff(file_plan["path"], file_plan["old"], file_plan["new"]),
-        }
+        changes["file"] = hostnode_files.change(file_plan)
     return changes
 
 

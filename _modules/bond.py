@@ -215,15 +215,7 @@ def _wanted_mac(bond, mac, order, seed):
 
 
 def _backend(backend):
-    if backend is not None:
-        return hostnode_validate.choice(backend, hostnode_netbackend.BACKENDS, "backend")
-    root = _config_root()
-    detected = hostnode_netbackend.detect(root)
-    if detected is None:
-        raise SaltInvocationError(
-            f"backend: no network backend found under {root}; pass backend= or persist=False"
-        )
-    return detected
+    return hostnode_netbackend.chosen(backend, _config_root())
 
 
 def _file_plan(backend, bond, mac):
@@ -301,9 +293,7 @@ def _checked(backend, path, argv):
 def _observed(plan):
     """Re-read the bond's MAC and the file, and report what really changed."""
     now = hostnode_bond.read_sysfs(SYSFS_NET, plan["bond"])["mac"]
-    file_plan = plan["file"]
-    if file_plan and hostnode_files.read(file_plan["path"]) != file_plan["new"]:
-        file_plan = None
+    file_plan = hostnode_files.written(plan["file"])
     return _changes(plan["old"], now, file_plan)
 
 
@@ -312,11 +302,7 @@ def _changes(old, new, file_plan):
     if old != new:
         changes["mac"] = {"old": old, "new": new}
     if file_plan:
-        changes["file"] = {
-            "path": file_plan["path"],
-            "backend": file_plan["backend"],
-            "diff": hostnode_files.diff(file_plan["path"], file_plan["old"], file_plan["new"]),
-        }
+        changes["file"] = hostnode_files.change(file_plan)
     return changes
 
 

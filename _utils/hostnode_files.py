@@ -51,3 +51,17 @@ def replace(path, text, mode=0o644):
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def change(plan):
+    """The ``changes`` entry of a planned file (``path``, ``backend``, ``old``, ``new``)."""
+    return {
+        "path": plan["path"],
+        "backend": plan["backend"],
+        "diff": diff(plan["path"], plan["old"], plan["new"]),
+    }
+
+
+def written(plan):
+    """plan when its file now holds what it planned (None for no plan or another content)."""
+    return plan if plan and read(plan["path"]) == plan["new"] else None

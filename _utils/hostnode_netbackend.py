@@ -14,6 +14,7 @@ import os
 import re
 
 import yaml
+from salt.exceptions import SaltInvocationError
 
 import hostnode_validate
 
@@ -39,6 +40,23 @@ def detect(root="/"):
     if os.path.exists(os.path.join(root, "etc/network/interfaces")):
         return "ifupdown"
     return None
+
+
+def chosen(backend, root="/"):
+    """
+    The backend to persist for: the one given (validated), else the one detected under root.
+
+    Raises SaltInvocationError naming ``backend`` when it is unknown or none is found.
+    """
+    if backend is not None:
+        return hostnode_validate.choice(backend, BACKENDS, "backend")
+    detected = detect(root)
+    if detected is None:
+        raise SaltInvocationError(
+            f"backend: no network backend found under {root}; pass backend= "
+            f"({', '.join(BACKENDS)}) or persist=False"
+        )
+    return detected
 
 
 def local_routes_path(backend, device, root="/"):

@@ -12,6 +12,11 @@ def timed(action):
     return time.perf_counter() - start
 
 
+def median_time(action):
+    """Median seconds of action over ROUNDS runs (for pure code: parsers, planners)."""
+    return statistics.median(timed(action) for _ in range(ROUNDS))
+
+
 def run_sls(loaders, text):
     """Apply SLS text in this process (state.template_str); every state must succeed."""
     result = loaders.modules.state.template_str(text)

@@ -4,11 +4,8 @@ Parsing /proc/user_beancounters of a busy hardware node: 1,000 containers of 24 
 into words (the floor: no parser can do less). Prints times and the ratio; `make bench`.
 """
 
-import statistics
-import time
-
 import pytest
-from benchlib import ROUNDS
+from benchlib import median_time
 
 import hostnode_beancounters
 from support import fixture_text
@@ -26,20 +23,11 @@ def node_file(containers):
     return "\n".join(header + rows) + "\n"
 
 
-def best_of(action):
-    times = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def test_parse_1000_containers():
     text = node_file(1000)
     parsed = hostnode_beancounters.parse(text)
     assert len(parsed) == 1000 and all(len(r) == 20 for r in parsed.values())
-    ours = best_of(lambda: hostnode_beancounters.parse(text))
-    floor = best_of(lambda: [line.split() for line in text.splitlines()])
+    ours = median_time(lambda: hostnode_beancounters.parse(text))
+    floor = median_time(lambda: [line.split() for line in text.splitlines()])
     print(f"\nbeancounters.parse 1000 containers x 24 rows: {ours * 1000:.1f} ms "
           f"(split only: {floor * 1000:.1f} ms, {ours / floor:.1f}x)")  # fmt: skip

@@ -4,11 +4,8 @@ guest's captured map (renamed per map, its path lines repeated), against splitti
 into words (the floor). Prints times and the ratio; `make bench`.
 """
 
-import statistics
-import time
-
 import pytest
-from benchlib import ROUNDS
+from benchlib import median_time
 
 import hostnode_multipath
 from support import fixture_text
@@ -26,20 +23,11 @@ def topology(count):
     return "\n".join(blocks) + "\n"
 
 
-def median(action):
-    times = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def test_parse_2000_maps_of_4_paths():
     text = topology(2000)
     maps = hostnode_multipath.parse_ll(text)
     assert len(maps) == 2000 and all(len(m["groups"][0]["paths"]) == 4 for m in maps)
-    ours = median(lambda: hostnode_multipath.health(hostnode_multipath.parse_ll(text)))
-    floor = median(lambda: [line.split() for line in text.splitlines()])
+    ours = median_time(lambda: hostnode_multipath.health(hostnode_multipath.parse_ll(text)))
+    floor = median_time(lambda: [line.split() for line in text.splitlines()])
     print(f"\nmultipath -ll 2000 maps x 4 paths, parse + health: {ours * 1000:.1f} ms "
           f"(split only: {floor * 1000:.1f} ms, {ours / floor:.1f}x)")  # fmt: skip

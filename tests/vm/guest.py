@@ -22,6 +22,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 EXIT_LINE = re.compile(r"HOSTNODE-JOB-EXIT=(\d+)")
@@ -123,6 +125,23 @@ def run(image, job, results, disks=1, disk_mb=256, timeout=900):
     for disk in extra:
         disk.unlink(missing_ok=True)
     return JobResult(int(match[1]) if match else None, results, text)
+
+
+def job_results(job_name, results):
+    """
+    For a test fixture: boot once with jobs/<job_name>, and return the results folder of a job
+    that exited 0. pytest skips when qemu is missing and fails, with the console or the job's
+    log, when the guest never reported or the job failed.
+    """
+    missing = qemu_missing()
+    if missing:
+        pytest.skip(f"qemu cannot run here: {missing}")
+    result = run(build_image(), (HERE / "jobs" / job_name).read_text(), results)
+    if result.code is None:
+        pytest.fail(f"the guest never reported:\n{result.console[-3000:]}")
+    if result.code != 0:
+        pytest.fail(f"the guest job failed ({result.code}):\n{result.log[-4000:]}")
+    return result.results
 
 
 if __name__ == "__main__":

@@ -17,14 +17,7 @@ ETH0, ETH1 = guest.MACS
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    missing = guest.qemu_missing()
-    if missing:
-        pytest.skip(f"qemu cannot run here: {missing}")
-    job = (guest.HERE / "jobs" / "bond.sh").read_text()
-    result = guest.run(guest.build_image(), job, tmp_path_factory.mktemp("guest-bond"))
-    assert result.code is not None, f"the guest never reported:\n{result.console[-3000:]}"
-    assert result.code == 0, f"the guest job failed ({result.code}):\n{result.log[-4000:]}"
-    return result.results
+    return guest.job_results("bond.sh", tmp_path_factory.mktemp("guest-bond"))
 
 
 def text(results, name):

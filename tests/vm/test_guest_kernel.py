@@ -16,15 +16,7 @@ pytestmark = [pytest.mark.vm, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def facts(tmp_path_factory):
-    missing = guest.qemu_missing()
-    if missing:
-        pytest.skip(f"qemu cannot run here: {missing}")
-    image = guest.build_image()
-    job = (guest.HERE / "jobs" / "kernel-facts.sh").read_text()
-    result = guest.run(image, job, tmp_path_factory.mktemp("guest-results"))
-    assert result.code is not None, f"the guest never reported:\n{result.console[-3000:]}"
-    assert result.code == 0, f"the guest job failed ({result.code}):\n{result.log[-4000:]}"
-    return result.results
+    return guest.job_results("kernel-facts.sh", tmp_path_factory.mktemp("guest-results"))
 
 
 def read(results, name):
