@@ -71,8 +71,7 @@ def _local_table(version):
 
 def _routes(source=None):
     if source:
-        with salt.utils.files.fopen(source, "r") as handle:
-            text = handle.read()
+        text = hostnode_files.read_source(source)
     else:
         text = _local_table(4) + "\n" + _local_table(6)
     try:

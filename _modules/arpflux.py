@@ -58,7 +58,7 @@ def _conf(source=None):
     """{interface: {key: value}}: from /proc/sys in one pass, or from saved sysctl output."""
     if source:
         try:
-            return hostnode_arpflux.parse_sysctl(_read_text(source))
+            return hostnode_arpflux.parse_sysctl(hostnode_files.read_source(source))
         except ValueError as exc:
             raise CommandExecutionError(f"{source}: {exc}") from None
     conf = {}
@@ -84,7 +84,7 @@ def detect(source=None):
         salt '*' arpflux.detect
         salt '*' arpflux.detect source=/tmp/bundle/ip-addr.json
     """
-    text = _read_text(source) if source else _run(["ip", "-json", "addr", "show"])
+    text = hostnode_files.read_source(source) if source else _run(["ip", "-json", "addr", "show"])
     try:
         return hostnode_arpflux.subnet_groups(text)
     except ValueError as exc:

@@ -12,7 +12,6 @@ import json
 import os
 import re
 
-import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -54,12 +53,12 @@ def read(source=None):
         salt '*' beancounters.read source=/tmp/bundle/user_beancounters
     """
     path = source or PROC
-    try:
-        with salt.utils.files.fopen(path, "r") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        field = "source" if source else "node"
-        raise SaltInvocationError(f"{field}: {path} does not exist (not an OpenVZ node?)") from None
+    if source:
+        text = hostnode_files.read_source(source)
+    elif os.path.exists(PROC):
+        text = hostnode_files.read(PROC)
+    else:
+        raise SaltInvocationError(f"node: {PROC} does not exist (not an OpenVZ node?)")
     try:
         return hostnode_beancounters.parse(text)
     except ValueError as exc:

@@ -21,7 +21,6 @@ Files are written under the minion option ``hostnode:config_root`` (default ``/`
 import os
 import tempfile
 
-import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -94,13 +93,9 @@ def info(bond, source=None):
 
 def _model(bond, source=None):
     path = source or os.path.join(PROC_BONDING, bond)
-    try:
-        with salt.utils.files.fopen(path, "r") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        if source:
-            raise SaltInvocationError(f"source: {source} does not exist") from None
-        raise SaltInvocationError(f"bond: {bond!r} is not a bond on this node") from None
+    text = hostnode_files.read_source(source) if source else hostnode_files.read(path)
+    if text is None:
+        raise SaltInvocationError(f"bond: {bond!r} is not a bond on this node")
     try:
         return hostnode_bond.parse_bonding(text)
     except ValueError as exc:

@@ -8,12 +8,12 @@ least ``min_paths`` active ones). Both functions also read a saved ``multipath -
 (``source=``) of any multipath-tools release, for support bundles.
 """
 
-import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_command
+import hostnode_files
 import hostnode_multipath
 
 __virtualname__ = "multipath"
@@ -45,19 +45,11 @@ def maps(source=None):
         salt '*' multipath.maps
         salt '*' multipath.maps source=/tmp/bundle/multipath-ll.txt
     """
-    text = _read(source) if source else _topology()
+    text = hostnode_files.read_source(source) if source else _topology()
     try:
         return hostnode_multipath.parse_ll(text)
     except ValueError as exc:
         raise CommandExecutionError(f"{source or 'multipath -ll'}: {exc}") from None
-
-
-def _read(source):
-    try:
-        with salt.utils.files.fopen(source, "r") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise SaltInvocationError(f"source: {source} does not exist") from None
 
 
 def _topology():

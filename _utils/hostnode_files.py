@@ -11,6 +11,8 @@ import difflib
 import os
 import tempfile
 
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
 
 def read(path):
     """The file's text, or None when it does not exist."""
@@ -19,6 +21,23 @@ def read(path):
             return handle.read()
     except FileNotFoundError:
         return None
+
+
+def read_source(path):
+    """
+    The text of a saved tool output given as ``source=``. A missing file is a
+    SaltInvocationError naming ``source``; a file that is not UTF-8 text (binary noise) a
+    CommandExecutionError naming the file, never a UnicodeDecodeError.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise SaltInvocationError(f"source: {path} does not exist") from None
+    except IsADirectoryError:
+        raise SaltInvocationError(f"source: {path} is a directory") from None
+    except UnicodeDecodeError as exc:
+        raise CommandExecutionError(f"{path}: not text (byte {exc.start} is not UTF-8)") from None
 
 
 def diff(path, old, new):

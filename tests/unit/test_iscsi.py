@@ -1,0 +1,119 @@
+"""iscsiadm parsers on outputs captured in the guest, portal normal form, and the iscsi module's
+read functions over saved outputs and a stand-in iscsiadm."""
+
+import pytest
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_iscsi
+from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
+
+iscsi = load_module("modules", "iscsi")
+TARGET = "iqn.2026-11.net.example:san"
+
+
+@pytest.mark.parametrize(
+    ("given", "normal"),
+    [
+        ("192.0.2.10", "192.0.2.10:3260"),
+        ("192.0.2.10:3261", "192.0.2.10:3261"),
+        ("2001:DB8::1", "[2001:db8::1]:3260"),
+        ("[2001:db8::1]:3260", "[2001:db8::1]:3260"),
+        (" [2001:db8:0::1] ", "[2001:db8::1]:3260"),
+    ],
+)
+def test_portal_normal_form(given, normal):
+    assert hostnode_iscsi.normal_portal(given) == normal
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "san.example.net:3260", "192.0.2.10:0", "192.0.2.10:x", "[::1]:99999", None]
+)
+def test_bad_portals(bad):
+    with pytest.raises(ValueError, match=r"portal|port"):
+        hostnode_iscsi.normal_portal(bad)
+
+
+def test_sendtargets_discovery_from_the_guest():
+    records = hostnode_iscsi.parse_records(
+        fixture_text("iscsiadm", "discovery-sendtargets-two-portals.txt")
+    )
+    assert records == [
+        {"portal": "127.0.0.1:3260", "tpgt": 1, "target": TARGET},
+        {"portal": "127.0.0.2:3260", "tpgt": 1, "target": TARGET},
+    ]
+
+
+def test_discovery_records_and_sessions_from_the_guest():
+    assert hostnode_iscsi.parse_discovery_records(fixture_text("iscsiadm", "discovery.txt")) == [
+        {"portal": "127.0.0.1:3260", "method": "sendtargets"}
+    ]
+    sessions = hostnode_iscsi.parse_sessions(fixture_text("iscsiadm", "session-two-portals.txt"))
+    assert [(s["sid"], s["portal"], s["flash"]) for s in sessions] == [
+        (1, "127.0.0.2:3260", False),
+        (2, "127.0.0.1:3260", False),
+    ]
+    older = fixture_text("iscsiadm", "session-two-portals.txt").replace(" (non-flash)", "")
+    assert hostnode_iscsi.parse_sessions(older) == sessions
+
+
+def test_ipv6_records_and_errors_name_the_line():
+    text = fixture_text("iscsiadm", "discovery-sendtargets-two-portals.txt").replace(
+        "127.0.0.2:3260", "[2001:db8::2]:3260"
+    )
+    assert hostnode_iscsi.parse_records(text)[1]["portal"] == "[2001:db8::2]:3260"
+    with pytest.raises(ValueError, match="line 2: not 'portal,tpgt target'"):
+        hostnode_iscsi.parse_records(text.splitlines()[0] + "\ngarbage\n")
+    with pytest.raises(ValueError, match="line 1: not a session line"):
+        hostnode_iscsi.parse_sessions("tcp: [x] 127.0.0.1:3260,1\n")
+
+
+@pytest.fixture
+def iscsiadm():
+    return CommandTable(
+        {
+            ("iscsiadm", "-m", "session"): (21, "", "iscsiadm: No active sessions.\n"),
+            ("iscsiadm", "-m", "node"): (21, "", "iscsiadm: No records found\n"),
+        }
+    )
+
+
+@pytest.fixture
+def configure_loader_modules(iscsiadm, config_root, monkeypatch):
+    monkeypatch.setattr(iscsi.salt.utils.path, "which", lambda name: f"/usr/sbin/{name}")
+    return {iscsi: salt_dunders(iscsiadm, config_root)}
+
+
+def test_module_reads_live_and_saved(iscsiadm):
+    assert iscsi.sessions() == [] and iscsi.nodes() == []
+    saved = str(FIXTURES / "iscsiadm/session-two-portals.txt")
+    assert len(iscsi.sessions(source=saved)) == 2
+    iscsi.discover("2001:db8::10")
+    assert iscsiadm.argvs()[-1] == [
+        "iscsiadm", "-m", "discovery", "-t", "sendtargets", "-p", "[2001:db8::10]:3260",
+        "-o", "nonpersistent",
+    ]  # fmt: skip
+
+
+def test_bad_input_runs_nothing(iscsiadm, tmp_path):
+    with pytest.raises(SaltInvocationError, match=r"portal: .san\.example. is not a portal"):
+        iscsi.discover("san.example")
+    with pytest.raises(SaltInvocationError, match=r"source: .* does not exist"):
+        iscsi.sessions(source=str(tmp_path / "missing"))
+    noise = tmp_path / "noise"
+    noise.write_bytes(b"\x00\xfe binary noise\n")
+    with pytest.raises(CommandExecutionError, match=r"noise: not text \(byte 1 is not UTF-8\)"):
+        iscsi.sessions(source=str(noise))
+    garbled = tmp_path / "garbled"
+    garbled.write_text("tcp: [1] 127.0.0.1:3260,1\n")
+    with pytest.raises(CommandExecutionError, match="garbled: line 1: not a session line"):
+        iscsi.sessions(source=str(garbled))
+    assert iscsiadm.calls == []
+
+
+def test_initiator_name_from_the_config_root(config_root):
+    assert iscsi.initiator_name() is None
+    (config_root / "etc/iscsi").mkdir(parents=True)
+    (config_root / "etc/iscsi/initiatorname.iscsi").write_text(
+        "## DO NOT EDIT\nInitiatorName=iqn.2026-11.net.example:guest\n"
+    )
+    assert iscsi.initiator_name() == "iqn.2026-11.net.example:guest"
