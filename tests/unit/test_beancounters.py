@@ -75,6 +75,21 @@ def test_bad_input_names_the_line(text, message):
         hostnode_beancounters.parse(text)
 
 
+def test_a_node_with_three_containers_and_failures():
+    containers = parse("ubc-monitor-three-ct-failcnt.txt")
+    assert list(containers) == ["101", "102", "103"]
+    assert hostnode_beancounters.failures(containers) == {
+        "101": {"kmemsize": 3, "lockedpages": 4, "numpty": 13},
+        "102": {"dgramrcvbuf": 345},
+    }
+    two = hostnode_beancounters.counters(containers)
+    del two["103"]  # 103 stopped; 101 failed once more on numpty
+    two["101"]["numpty"] = 14
+    assert hostnode_beancounters.delta(hostnode_beancounters.counters(containers), two) == {
+        "101": {"numpty": 1}
+    }
+
+
 def test_delta_across_growth_reset_new_and_vanished_containers():
     before = {"101": {"tcpsndbuf": 10, "numproc": 5}, "102": {"numproc": 1}}
     after = {"101": {"tcpsndbuf": 25, "numproc": 2}, "103": {"numproc": 4}}
