@@ -8,6 +8,8 @@ least ``min_paths`` active ones). Both functions also read a saved ``multipath -
 (``source=``) of any multipath-tools release, for support bundles.
 """
 
+import os
+
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -78,6 +80,48 @@ def health(min_paths=1, source=None):
         salt '*' multipath.health min_paths=2
         salt '*' multipath.health source=/tmp/bundle/multipath-ll.txt
     """
-    if isinstance(min_paths, bool) or not isinstance(min_paths, int) or min_paths < 1:
-        raise SaltInvocationError(f"min_paths: {min_paths!r} is not a whole number of 1 or more")
-    return hostnode_multipath.health(maps(source), min_paths)
+    return hostnode_multipath.health(maps(source), _min_paths(min_paths))
+
+
+def _min_paths(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SaltInvocationError(f"min_paths: {value!r} is not a whole number of 1 or more")
+    return value
+
+
+def events(previous=None, min_paths=1, source=None):
+    """
+    What the ``multipath`` beacon reports since previous, the ``health`` of an earlier call:
+    per map ``lost`` with the paths that failed since then, ``regained`` with those that came
+    back. Returns ``{"health": ..., "events": [...]}``; without previous, no events.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' multipath.events min_paths=2
+    """
+    now = health(min_paths, source)
+    found = [] if previous is None else hostnode_multipath.events(previous, now)
+    return {"health": now, "events": found}
+
+
+def write_metrics(path, min_paths=1, source=None):
+    """
+    Write the maps' and paths' state as a Prometheus textfile for node_exporter's textfile
+    collector (atomically, mode 0644): per map its paths, active and failed paths and health,
+    per path whether it failed and its dm, checker and device states, per path group its
+    priority and status.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' multipath.write_metrics /var/lib/prometheus/node-exporter/hostnode_multipath.prom
+    """
+    if not isinstance(path, str) or not path.endswith(".prom") or not os.path.isabs(path):
+        raise SaltInvocationError(f"path: {path!r} must be an absolute path ending in .prom")
+    min_paths = _min_paths(min_paths)
+    text = hostnode_multipath.render_metrics(maps(source), min_paths)
+    hostnode_files.replace(path, text, mode=0o644)
+    return {"path": path, "samples": sum(1 for line in text.splitlines() if line[:1] != "#")}

@@ -8,6 +8,8 @@ now; ``failcnt`` only ever grows while a container runs and starts from 0 again 
 
 import re
 
+import hostnode_prometheus
+
 # What the kernel prints for "no limit": LONG_MAX of a 64-bit and of a 32-bit kernel.
 UNLIMITED = {9223372036854775807, 2147483647}
 PAGE_SIZE = 4096  # x86 OpenVZ kernels count *pages resources in 4 KiB pages
@@ -179,18 +181,18 @@ def render_metrics(containers):
     sees real limits. ``*pages`` resources are given in pages, as the kernel counts them, with
     the unit in the metric's help.
     """
-    lines = []
+    families = []
     for field in FIELDS:
-        kind = "counter" if field == "failcnt" else "gauge"
-        name = f"hostnode_beancounter_{field}" + ("_total" if kind == "counter" else "")
-        lines.append(f"# HELP {name} {_HELP[field]}")
-        lines.append(f"# TYPE {name} {kind}")
-        for ctid in sorted(containers, key=int):
-            for resource, values in sorted(containers[ctid].items()):
-                if values[field] is not None:
-                    labels = f'container="{ctid}",resource="{resource}"'
-                    lines.append(f"{name}{{{labels}}} {values[field]}")
-    return "\n".join(lines) + "\n"
+        counter = field == "failcnt"
+        name = f"hostnode_beancounter_{field}" + ("_total" if counter else "")
+        samples = [
+            ({"container": ctid, "resource": resource}, values[field])
+            for ctid in sorted(containers, key=int)
+            for resource, values in sorted(containers[ctid].items())
+            if values[field] is not None
+        ]
+        families.append((name, "counter" if counter else "gauge", _HELP[field], samples))
+    return hostnode_prometheus.exposition(families)
 
 
 _HELP = {

@@ -15,6 +15,8 @@ layout, which does not print it. A path that is missing is printed ``#:#:#:# - #
 
 import re
 
+import hostnode_prometheus
+
 NO_DRIVER = "DM multipath kernel driver not loaded"
 _HEADER = re.compile(
     r"^(?:(?:create|reload|switchpg): )?(?P<head>.*?)\s*(?P<dm>dm-\d+)(?:\s+(?P<vp>\S.*?))?\s*$"
@@ -175,3 +177,66 @@ def _failed(path):
 
 def _path_name(path):
     return path["device"] if path["device"] != "-" else path["hctl"]
+
+
+def events(previous, current):
+    """
+    Beacon events between two ``health`` reports: per map, ``lost`` with the paths that failed
+    since previous, ``regained`` with the paths that came back, and ``lost`` with every path of a
+    map that vanished. Nothing when nothing changed.
+    """
+    found = []
+    for name in sorted(set(previous) | set(current)):
+        before = set(previous.get(name, {}).get("failed", []))
+        now = current.get(name)
+        after = set(now["failed"]) if now else {"*"}
+        for tag, paths in (("lost", after - before), ("regained", before - after)):
+            if paths:
+                found.append(
+                    {"tag": f"{name}/{tag}", "map": name, "paths": sorted(paths),
+                     "active": now["active"] if now else 0}
+                )  # fmt: skip
+    return found
+
+
+def render_metrics(maps, min_paths=1):
+    """
+    A Prometheus textfile: per map its paths, active and failed paths and health; per path
+    whether it failed and its dm, checker and device states (as labels of an info metric); per
+    path group its priority and status.
+    """
+    report = health(maps, min_paths)
+    families = {name: [] for name in _METRICS}
+    for mpath in maps:
+        name = mpath["name"]
+        counts = report[name]
+        families["map_paths"].append(({"map": name}, counts["paths"]))
+        families["map_active_paths"].append(({"map": name}, counts["active"]))
+        families["map_failed_paths"].append(({"map": name}, len(counts["failed"])))
+        families["map_healthy"].append(({"map": name}, int(report[name]["healthy"])))
+        for index, group in enumerate(mpath["groups"]):
+            labels = {"map": name, "group": str(index), "status": group["status"]}
+            families["group_priority"].append((labels, group["prio"]))
+            for path in group["paths"]:
+                ident = {"map": name, "group": str(index), "path": _path_name(path)}
+                families["path_failed"].append((ident, int(_failed(path))))
+                states = {"dm_state": path["dm_state"], "checker": path["checker"],
+                          "device_state": path["online"] or "unknown"}  # fmt: skip
+                families["path_info"].append(({**ident, **states}, 1))
+    return hostnode_prometheus.exposition(
+        [
+            (f"hostnode_multipath_{f}", "gauge", _METRICS[f], samples)
+            for f, samples in families.items()
+        ]
+    )
+
+
+_METRICS = {
+    "map_paths": "Paths of the multipath map.",
+    "map_active_paths": "Active paths of the multipath map (dm state active, checker not failed).",
+    "map_failed_paths": "Failed paths of the multipath map (dm state failed, or faulty/shaky).",
+    "map_healthy": "1 when the map has no failed path and at least min_paths active ones.",
+    "group_priority": "Priority of the path group, with its status (active, enabled, ...).",
+    "path_failed": "1 when the path has failed (dm state failed, or checker faulty or shaky).",
+    "path_info": "The path's dm, checker and device states, as labels; always 1.",
+}

@@ -2,6 +2,7 @@
 
 import importlib.util
 import pathlib
+import re
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -52,3 +53,19 @@ def salt_dunders(cmd_run_all, config_root):
             "config.get": lambda key, default=None: config.get(key, default),
         }
     }
+
+
+def prometheus_samples(exposition):
+    """
+    {series: value} of a Prometheus text exposition, each series with its labels sorted by name
+    (node_exporter sorts them and reformats numbers, so this compares what was meant).
+    """
+    found = {}
+    for line in exposition.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            name, _, labels = series.partition("{")
+            pairs = sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels))
+            text = ",".join(f'{key}="{val}"' for key, val in pairs)
+            found[f"{name}{{{text}}}" if labels else name] = float(value)
+    return found

@@ -114,3 +114,38 @@ def test_module_reads_saved_output_and_validates(tmp_path):
     with pytest.raises(CommandExecutionError, match="ends without its size line"):
         multipath.maps(source=str(broken))
     assert multipath.__salt__["cmd.run_all"].calls == []
+
+
+def test_the_beacon_reports_lost_and_regained_paths_only(tmp_path):
+    beacon = load_module("beacons", "multipath")
+    beacon.__salt__ = {"multipath.events": multipath.events}
+    beacon.__context__ = {}
+    source = tmp_path / "multipath-ll.txt"
+    source.write_text(TREE)
+    config = [{"min_paths": 2}, {"source": str(source)}]
+    assert beacon.validate(config)[0] is True
+    assert beacon.validate([{"min_paths": 0}])[0] is False
+    assert beacon.beacon(config) == []  # the first look only records
+    assert beacon.beacon(config) == []
+    source.write_text(
+        TREE.replace(
+            "6:0:0:0 sdb 8:16 active ready running", "6:0:0:0 sdb 8:16 failed faulty running"
+        )
+    )
+    assert beacon.beacon(config) == [
+        {"tag": "mpatha/lost", "map": "mpatha", "paths": ["sdb"], "active": 1}
+    ]
+    assert beacon.beacon(config) == []
+    source.write_text(TREE)
+    assert beacon.beacon(config) == [
+        {"tag": "mpatha/regained", "map": "mpatha", "paths": ["sdb"], "active": 2}
+    ]
+
+
+def test_write_metrics_validates_before_writing(tmp_path):
+    source = str(FIXTURES / "multipath/ll-two-paths.txt")
+    with pytest.raises(SaltInvocationError, match=r"path: 'metrics\.txt' must be an absolute path"):
+        multipath.write_metrics("metrics.txt", source=source)
+    with pytest.raises(SaltInvocationError, match=r"min_paths: 0 is not"):
+        multipath.write_metrics(str(tmp_path / "m.prom"), min_paths=0, source=source)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,50 @@
+"""
+Beacon ``multipath``: one event per map whose paths change, ``lost`` with the paths that failed
+since the previous look and ``regained`` with those that came back.
+
+.. code-block:: yaml
+
+    beacons:
+      multipath:
+        - min_paths: 2
+        - interval: 10
+
+Events are tagged ``salt/beacon/<minion>/multipath/<map>/lost`` or ``.../regained`` with
+``map``, ``paths`` and ``active``. The first look only records; nothing is sent while nothing
+changes. The comparison is ``multipath.events``.
+"""
+
+import salt.utils.beacons
+import salt.utils.platform
+
+__virtualname__ = "multipath"
+_SEEN = "hostnode_multipath_beacon"
+
+
+def __virtual__():
+    if not salt.utils.platform.is_linux():
+        return (False, "multipath: dm-multipath exists on Linux only")
+    return __virtualname__
+
+
+def validate(config):
+    """Check the beacon's configuration: a list, with an optional min_paths of 1 or more."""
+    if not isinstance(config, list):
+        return False, "multipath beacon: the configuration must be a list"
+    options = salt.utils.beacons.list_to_dict(config)
+    min_paths = options.get("min_paths", 1)
+    if isinstance(min_paths, bool) or not isinstance(min_paths, int) or min_paths < 1:
+        return False, "multipath beacon: min_paths must be a whole number of 1 or more"
+    if not isinstance(options.get("source", ""), str):
+        return False, "multipath beacon: source must be a path"
+    return True, "Valid beacon configuration"
+
+
+def beacon(config):
+    """Compare the maps' failed paths with the previous call; return events for the changes."""
+    options = salt.utils.beacons.list_to_dict(config)
+    result = __salt__["multipath.events"](
+        __context__.get(_SEEN), options.get("min_paths", 1), options.get("source")
+    )
+    __context__[_SEEN] = result["health"]
+    return result["events"]
