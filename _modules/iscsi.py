@@ -120,8 +120,4 @@ def initiator_name():
     """
     root = __salt__["config.get"]("hostnode:config_root", "/") or "/"
     text = hostnode_files.read(os.path.join(root, "etc/iscsi/initiatorname.iscsi")) or ""
-    for line in text.splitlines():
-        key, _, value = line.strip().partition("=")
-        if key == "InitiatorName" and hostnode_iscsi.valid_iqn(value.strip()):
-            return value.strip()
-    return None
+    return hostnode_iscsi.parse_initiator_name(text)

@@ -57,6 +57,15 @@ def valid_iqn(value):
     return isinstance(value, str) and bool(_IQN.match(value))
 
 
+def parse_initiator_name(text):
+    """The IQN of an ``/etc/iscsi/initiatorname.iscsi`` text (``InitiatorName=...``), or None."""
+    for line in text.splitlines():
+        key, _, value = line.strip().partition("=")
+        if key == "InitiatorName" and valid_iqn(value.strip()):
+            return value.strip()
+    return None
+
+
 def parse_records(text):
     """
     Node records as ``iscsiadm -m node`` and sendtargets discovery print them::

@@ -149,3 +149,47 @@ def test_write_metrics_validates_before_writing(tmp_path):
     with pytest.raises(SaltInvocationError, match=r"min_paths: 0 is not"):
         multipath.write_metrics(str(tmp_path / "m.prom"), min_paths=0, source=source)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_check_state_names_the_failed_paths(tmp_path):
+    state = load_module("states", "multipath")
+    state.__salt__ = {"multipath.health": multipath.health}
+    source = tmp_path / "multipath-ll.txt"
+    source.write_text(TREE)
+    ok = state.healthy("san", min_paths=2, source=str(source))
+    assert ok["result"] is True and ok["changes"] == {}
+    source.write_text(
+        TREE.replace(
+            "6:0:0:0 sdb 8:16 active ready running", "6:0:0:0 sdb 8:16 failed faulty running"
+        )
+    )
+    sick = state.healthy("san", min_paths=2, source=str(source))
+    assert (sick["result"], sick["comment"]) == (False, "mpatha: 1/2 active, failed: sdb")
+    assert (
+        state.healthy("san", maps=["mpathz"], source=str(source))["comment"]
+        == "mpathz: no such map"
+    )
+
+
+def test_the_grain_reads_initiator_and_maps_from_files(tmp_path, monkeypatch):
+    grain = load_module("grains", "hostnode_storage")
+    monkeypatch.setattr(grain, "SYS_BLOCK", str(tmp_path / "sys-block"))
+    monkeypatch.setattr(
+        grain, "__opts__", {"hostnode": {"config_root": str(tmp_path)}}, raising=False
+    )
+    assert grain.hostnode_storage() == {}
+    (tmp_path / "etc/iscsi").mkdir(parents=True)
+    (tmp_path / "etc/iscsi/initiatorname.iscsi").write_text(
+        "InitiatorName=iqn.2026-11.net.example:guest\n"
+    )
+    for dm, name, uuid in (
+        ("dm-0", "mpatha", "mpath-360014059b6fc20151e64750ad190c5c3"),
+        ("dm-1", "vg-lv", "LVM-abc"),
+    ):
+        (tmp_path / "sys-block" / dm / "dm").mkdir(parents=True)
+        (tmp_path / "sys-block" / dm / "dm/name").write_text(name + "\n")
+        (tmp_path / "sys-block" / dm / "dm/uuid").write_text(uuid + "\n")
+    assert grain.hostnode_storage() == {
+        "hostnode_iscsi_initiator": "iqn.2026-11.net.example:guest",
+        "hostnode_multipath_maps": {"mpatha": "360014059b6fc20151e64750ad190c5c3"},
+    }
