@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown python3-venv \
-	qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter
+	qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter \
+	open-iscsi multipath-tools
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: demo test lint bench setup apt clean

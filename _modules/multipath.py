@@ -5,11 +5,14 @@ dm-multipath: the maps of this node and the health of their paths.
 how many paths there are, how many are active, which have failed (dm state ``failed`` or a
 checker saying ``faulty``/``shaky``), and whether the map is healthy (no failed path and at
 least ``min_paths`` active ones). Both functions also read a saved ``multipath -ll`` output
-(``source=``) of any multipath-tools release, for support bundles.
+(``source=``) of any multipath-tools release, or of ``multipathd show maps json``, for support
+bundles.
 """
 
 import os
+import tempfile
 
+import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -17,6 +20,7 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 import hostnode_command
 import hostnode_files
 import hostnode_multipath
+import hostnode_multipath_conf
 
 __virtualname__ = "multipath"
 
@@ -27,18 +31,20 @@ def __virtual__():
     return __virtualname__
 
 
-def _run(argv):
-    return hostnode_command.run(__salt__["cmd.run_all"], argv)
+def _run(argv, with_stderr=False):
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, with_stderr=with_stderr)
 
 
 def maps(source=None):
     """
     The multipath maps: ``name`` (alias, or wwid), ``wwid``, ``dm``, ``vendor``, ``product``,
     ``size``, ``features``, ``hwhandler`` and ``groups`` of ``{policy, prio, status, paths}``,
-    each path ``{hctl, device, devnum, dm_state, checker, online}``.
+    each path ``{hctl, device, devnum, dm_state, checker, online}``. A running multipathd is
+    asked (``multipathd show maps json``, its own view); without it, ``multipath -ll``.
 
     source
-        Parse this saved ``multipath -ll`` output instead (either layout).
+        Parse this saved ``multipath -ll`` output (either layout) or ``multipathd show maps
+        json`` output instead.
 
     CLI Example:
 
@@ -47,11 +53,19 @@ def maps(source=None):
         salt '*' multipath.maps
         salt '*' multipath.maps source=/tmp/bundle/multipath-ll.txt
     """
-    text = hostnode_files.read_source(source) if source else _topology()
+    if source:
+        text = hostnode_files.read_source(source)
+        json_form = text.lstrip().startswith("{")
+    else:
+        json_form = _multipathd_running()
+        text = _run(["multipathd", "show", "maps", "json"]) if json_form else _topology()
     try:
+        if json_form:
+            return hostnode_multipath.parse_maps_json(text, *_sysfs_facts(source))
         return hostnode_multipath.parse_ll(text)
     except ValueError as exc:
-        raise CommandExecutionError(f"{source or 'multipath -ll'}: {exc}") from None
+        what = "multipathd show maps json" if json_form else "multipath -ll"
+        raise CommandExecutionError(f"{source or what}: {exc}") from None
 
 
 def _topology():
@@ -60,9 +74,25 @@ def _topology():
     try:
         return _run(["multipath", "-ll"])
     except CommandExecutionError as exc:
-        if hostnode_multipath.NO_DRIVER in str(exc):
-            return ""  # no dm-multipath in this kernel: no maps
+        if any(words in str(exc) for words in hostnode_multipath.NO_DRIVER):
+            return ""  # no dm-multipath (or no device-mapper) in this kernel: no maps
         raise
+
+
+def _sysfs_facts(source):
+    """What the JSON lacks, from sysfs on a live node: {dm: sectors}, {device: H:C:T:L}."""
+    if source:
+        return {}, {}
+    sizes, hctls = {}, {}
+    for name in os.listdir("/sys/block"):
+        device = os.path.join("/sys/block", name)
+        if name.startswith("dm-"):
+            text = hostnode_files.read(os.path.join(device, "size")) or ""
+            if text.strip().isdigit():
+                sizes[name] = int(text)
+        elif os.path.exists(os.path.join(device, "device")):
+            hctls[name] = os.path.basename(os.path.realpath(os.path.join(device, "device")))
+    return sizes, hctls
 
 
 def health(min_paths=1, source=None):
@@ -125,3 +155,80 @@ def write_metrics(path, min_paths=1, source=None):
     text = hostnode_multipath.render_metrics(maps(source), min_paths)
     hostnode_files.replace(path, text, mode=0o644)
     return {"path": path, "samples": sum(1 for line in text.splitlines() if line[:1] != "#")}
+
+
+# multipath -t reads /etc/multipath.conf (the path is compiled in): show it the candidate there
+# through an overlay on /etc in a private mount namespace, so the live /etc is never written.
+_VALIDATE = (
+    'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc'
+    ' && cp "$1/multipath.conf" /etc/multipath.conf && exec multipath -t'
+)
+
+
+def configure(config, test=False):
+    """
+    Make ``/etc/multipath.conf`` (under ``hostnode:config_root``) hold config rendered as
+    multipath.conf(5), validated by ``multipath -t`` before it is written, and have a running
+    multipathd reread it. Returns the changes: ``file`` (path and diff) and ``multipathd``
+    (``reconfigured``, or ``not running``); ``{}`` when the file already holds it.
+
+    config
+        Sections ``defaults``, ``blacklist``, ``blacklist_exceptions``, ``devices``,
+        ``overrides``, ``multipaths``, as in multipath.conf(5) (see docs/iscsi-multipath.md).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' multipath.configure '{defaults: {user_friendly_names: true}}' test=True
+    """
+    try:
+        text = hostnode_multipath_conf.render(config)
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+    path = os.path.join(_config_root(), "etc/multipath.conf")
+    old = hostnode_files.read(path)
+    if old == text:
+        return {}
+    _validate(text)
+    running = _multipathd_running()
+    changes = {
+        "file": {"path": path, "diff": hostnode_files.diff(path, old, text)},
+        "multipathd": "reconfigured" if running else "not running",
+    }
+    if not test:
+        hostnode_files.replace(path, text, mode=0o644)
+        if running:
+            _run(["multipathd", "reconfigure"])
+    return changes
+
+
+def _config_root():
+    return __salt__["config.get"]("hostnode:config_root", "/") or "/"
+
+
+def _validate(text):
+    """Have ``multipath -t`` read text as /etc/multipath.conf; its complaints refuse it."""
+    if not salt.utils.path.which("multipath"):
+        raise CommandExecutionError("multipath is not installed (package multipath-tools)")
+    with tempfile.TemporaryDirectory(prefix="hostnode-multipath-") as scratch:
+        for folder in ("upper", "work"):
+            os.mkdir(os.path.join(scratch, folder))
+        with salt.utils.files.fopen(os.path.join(scratch, "multipath.conf"), "w") as handle:
+            handle.write(text)
+        argv = ["unshare", "--mount", "--propagation", "private",
+                "sh", "-c", _VALIDATE, "sh", scratch]  # fmt: skip
+        _, stderr = _run(argv, with_stderr=True)
+    found = hostnode_multipath_conf.problems(stderr)
+    if found:
+        raise SaltInvocationError("multipath -t rejects the configuration: " + "; ".join(found))
+
+
+def _multipathd_running():
+    if not salt.utils.path.which("multipathd"):
+        return False
+    try:
+        _run(["multipathd", "show", "daemon"])
+    except CommandExecutionError:
+        return False
+    return True

@@ -1,15 +1,23 @@
 """
-dm-multipath as a check state: every map has all its paths, or the state fails naming the
-failed ones.
+dm-multipath: ``/etc/multipath.conf`` from pillar (``configured``), and a check state that every
+map has all its paths (``healthy``), failing with the failed ones named.
 
 .. code-block:: yaml
 
-    hostnode-storage-multipath-healthy:
+    hostnode-storage-net-multipath-conf:
+      multipath.configured:
+        - config:
+            defaults: {user_friendly_names: true, find_multipaths: "off"}
+            multipaths: [{wwid: 36001405584..., alias: san-lun0}]
+
+    hostnode-storage-net-multipath-healthy:
       multipath.healthy:
         - min_paths: 2
 """
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_state
 
 __virtualname__ = "multipath"
 
@@ -20,11 +28,35 @@ def __virtual__():
     return __virtualname__
 
 
-def healthy(name, min_paths=1, maps=None, source=None):
+def configured(name, config):
+    """
+    ``/etc/multipath.conf`` holds config (multipath.conf(5) sections as a mapping), checked by
+    ``multipath -t`` before it is written; a running multipathd rereads it, only on a change.
+
+    .. code-block:: yaml
+
+        /etc/multipath.conf:
+          multipath.configured:
+            - config:
+                defaults: {user_friendly_names: true, polling_interval: 5}
+                blacklist: {devnode: ["^vd[a-z]"]}
+                devices:
+                  - {vendor: EQLOGIC, product: "100E-00", path_grouping_policy: multibus}
+    """
+
+    def converge(test):
+        return __salt__["multipath.configure"](config, test=test)
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), "multipath.conf")
+
+
+def healthy(name, min_paths=1, maps=None, min_maps=0, source=None):
     """
     A check: True when every map (or every map of ``maps``) has no failed path and at least
     min_paths active ones; False with the failed paths in the comment. It changes nothing, so
-    test=True gives the same answer.
+    test=True gives the same answer. min_maps: fewer maps than that is False too (a node whose
+    sessions are up but whose maps never formed is not healthy); in test mode that alone is
+    None, as the run's logins may yet bring them.
 
     .. code-block:: yaml
 
@@ -47,6 +79,11 @@ def healthy(name, min_paths=1, maps=None, source=None):
     ]
     if problems:
         return {**ret, "result": False, "comment": "; ".join(problems)}
+    if len(report) < min_maps:
+        comment = f"{len(report)} map(s), {min_maps} expected"
+        if __opts__["test"]:  # the run's logins may yet bring the maps
+            return {**ret, "result": None, "comment": f"{comment}; checked again by a real run"}
+        return {**ret, "result": False, "comment": comment}
     return {
         **ret,
         "comment": f"{len(wanted)} map(s) healthy with at least {min_paths} active paths",

@@ -8,12 +8,20 @@ module has a single place that touches the system and tests replace exactly that
 from salt.exceptions import CommandExecutionError
 
 
-def run(cmd_run_all, argv, stdin=None):
-    """Run argv without a shell; return stdout, or raise CommandExecutionError with stderr."""
+def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False):
+    """
+    Run argv without a shell; return stdout (and stderr, with_stderr), or raise
+    CommandExecutionError with stderr. timeout (seconds) kills a command that hangs.
+    """
     result = cmd_run_all(
-        argv, python_shell=False, stdin=stdin, ignore_retcode=True, output_loglevel="trace"
+        argv,
+        python_shell=False,
+        stdin=stdin,
+        timeout=timeout,
+        ignore_retcode=True,
+        output_loglevel="trace",
     )
     if result["retcode"] != 0:
         detail = (result["stderr"] or result["stdout"]).strip()
         raise CommandExecutionError(f"{' '.join(argv)} exited {result['retcode']}: {detail}")
-    return result["stdout"]
+    return (result["stdout"], result["stderr"]) if with_stderr else result["stdout"]

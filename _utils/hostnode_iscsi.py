@@ -130,6 +130,223 @@ def parse_sessions(text):
     return sessions
 
 
+def parse_ifaces(text):
+    """
+    ``iscsiadm -m iface``: one line per iface, ``name transport,hwaddress,ipaddress,netdev,
+    initiatorname``, ``<empty>`` for unset::
+
+        ieth-a tcp,<empty>,<empty>,stor-a,<empty>
+
+    gives ``{"name": "ieth-a", "transport": "tcp", "hwaddress": None, "ipaddress": None,
+    "netdev": "stor-a", "initiator": None}``.
+    """
+    ifaces = []
+    for number, line in _lines(text):
+        name, _, rest = line.partition(" ")
+        fields = rest.split(",")
+        if not name or len(fields) != 5:
+            raise ValueError(
+                f"line {number}: not 'name transport,hw,ip,netdev,initiator': {line!r}"
+            )
+        values = [None if field in ("<empty>", "") else field for field in fields]
+        ifaces.append(dict(zip(_IFACE_FIELDS, [name, *values], strict=True)))
+    return ifaces
+
+
+_IFACE_FIELDS = ("name", "transport", "hwaddress", "ipaddress", "netdev", "initiator")
+
+
+def parse_record(text):
+    """
+    A node or iface record as ``iscsiadm -m node -T .. -p .. -I ..`` prints it and as the
+    record files hold it: ``key = value`` lines between ``# BEGIN RECORD`` and ``# END
+    RECORD``, ``<empty>`` meaning unset (None). Comments are skipped.
+    """
+    record = {}
+    for number, line in _lines(text):
+        if line.startswith("#"):
+            continue
+        key, sep, value = line.partition(" = ")
+        if not sep or not key or " " in key:
+            raise ValueError(f"line {number}: not 'key = value': {line!r}")
+        record[key] = None if value == "<empty>" else value
+    return record
+
+
+def set_record_values(text, values):
+    """
+    The record text with each key of values set: its line replaced in place, or, for a key the
+    record does not have (open-iscsi leaves unset CHAP names out), added after the last line of
+    the same ``a.b.c.`` family, or before ``# END RECORD``.
+    """
+    lines = text.splitlines()
+    for key, value in values.items():
+        line = f"{key} = {value}"
+        found = [i for i, old in enumerate(lines) if old.partition(" = ")[0] == key]
+        if found:
+            lines[found[0]] = line
+            continue
+        family = key.rsplit(".", 1)[0] + "."
+        kin = [i for i, old in enumerate(lines) if old.startswith(family)]
+        end = [i for i, old in enumerate(lines) if old.startswith("# END RECORD")]
+        lines.insert(kin[-1] + 1 if kin else (end[0] if end else len(lines)), line)
+    return "\n".join(lines) + "\n"
+
+
+def parse_tree(text):
+    """
+    The ``-P 1`` trees of ``iscsiadm -m node`` and ``iscsiadm -m discovery``::
+
+        SENDTARGETS:
+        DiscoveryAddress: 192.0.2.1,3260
+        Target: iqn.2026-11.net.example:san
+        \tPortal: 192.0.2.1:3260,1
+        \t\tIface Name: ieth-a
+        iSNS:
+        No targets found.
+
+    give one record per iface: ``{"target", "portal", "tpgt", "iface", "method",
+    "discovery"}`` (method ``sendtargets``, ``isns``, ``static``, ``firmware``, or None in the
+    node tree, which has no sections; discovery the DiscoveryAddress portal or None).
+    """
+    records, method, discovery, target, portal = [], None, None, None, None
+    for number, line in _lines(text):
+        key, _, value = line.partition(": ")
+        if line.endswith(":") and line[:-1] in _METHODS:
+            method, discovery, target, portal = _METHODS[line[:-1]], None, None, None
+        elif line in ("No targets found.", "iscsiadm: No records found"):
+            continue
+        elif key == "DiscoveryAddress":
+            discovery, target, portal = _portal_at(value.replace(",", ":"), number), None, None
+        elif key == "Target":
+            target, portal = value.split()[0], None
+        elif key == "Portal":
+            match = re.match(r"^(?P<portal>\S+),(?P<tpgt>-?\d+)$", value)
+            if target is None or not match:
+                raise ValueError(f"line {number}: a portal outside a target: {line!r}")
+            portal = (_portal_at(match["portal"], number), int(match["tpgt"]))
+        elif key == "Iface Name" and portal is not None:
+            records.append({"target": target, "portal": portal[0], "tpgt": portal[1],
+                            "iface": value, "method": method, "discovery": discovery})  # fmt: skip
+        else:
+            raise ValueError(f"line {number}: not part of an iscsiadm -P 1 tree: {line!r}")
+    return records
+
+
+_METHODS = {"SENDTARGETS": "sendtargets", "iSNS": "isns", "STATIC": "static",
+            "FIRMWARE": "firmware"}  # fmt: skip
+
+
+def parse_session_tree(text):
+    """
+    The ``-P 1`` and ``-P 3`` trees of ``iscsiadm -m session``::
+
+        Target: iqn.2026-11.net.example:san (non-flash)
+        \tCurrent Portal: 192.0.2.1:3260,1
+        \tPersistent Portal: 192.0.2.1:3260,1
+        \t\tIface Name: ieth-a
+        \t\tIface Netdev: stor-a
+        \t\tSID: 1
+        \t\tiSCSI Connection State: LOGGED IN
+        \t\tRecovery Timeout: 5
+        \t\tAttached scsi disk sda\t\tState: running
+
+    give one dict per session: ``sid``, ``target``, ``portal`` (the persistent one, as node
+    records name it), ``current_portal``, ``tpgt``, ``iface``, ``transport``, ``initiator``,
+    ``ipaddress``, ``netdev``, ``host`` (SCSI host number, ``-P 3``), ``connection_state``,
+    ``session_state``, ``internal_state``,
+    ``timeouts`` (seconds, ``-P 3``), ``params`` (negotiated, ``-P 3``) and ``devices``
+    (``-P 3``: ``{host, channel, id, lun, device, state}``). The CHAP block of ``-P 3`` is
+    skipped: credentials are never returned.
+    """
+    sessions, target, section = [], None, None
+    for number, line in _lines(text):
+        key, _, value = line.partition(": ")
+        if line.startswith("*") or line.startswith(("iSCSI Transport Class", "version ")):
+            continue
+        if line.endswith(":") and ": " not in line:
+            section = line[:-1]
+        elif key == "Target":
+            target = value.split()[0]
+        elif key == "Current Portal":
+            if target is None:
+                raise ValueError(f"line {number}: a session before any Target line")
+            sessions.append(_session(target, value, number))
+            section = None
+        elif not sessions:
+            raise ValueError(f"line {number}: not part of an iscsiadm session tree: {line!r}")
+        elif section != "CHAP":
+            _session_line(sessions[-1], section, line, number)
+    return sessions
+
+
+def _session(target, current, number):
+    portal, tpgt = _portal_tpgt(current, number)
+    return {"sid": None, "target": target, "portal": portal, "current_portal": portal,
+            "tpgt": tpgt, "iface": None, "transport": None, "initiator": None,
+            "ipaddress": None, "netdev": None, "host": None, "connection_state": None,
+            "session_state": None, "internal_state": None, "timeouts": {}, "params": {},
+            "devices": []}  # fmt: skip
+
+
+_SESSION_KEYS = {
+    "Iface Name": "iface", "Iface Transport": "transport", "Iface Initiatorname": "initiator",
+    "Iface IPaddress": "ipaddress", "Iface Netdev": "netdev",
+    "iSCSI Connection State": "connection_state", "iSCSI Session State": "session_state",
+    "Internal iscsid Session State": "internal_state",
+}  # fmt: skip
+_TIMEOUTS = {"Recovery Timeout": "recovery", "Target Reset Timeout": "target_reset",
+             "LUN Reset Timeout": "lun_reset", "Abort Timeout": "abort"}  # fmt: skip
+_HOST = re.compile(r"^Host Number: (?P<host>\d+)\s+State: (?P<state>\S+)$")
+_LUN = re.compile(r"^scsi\d+ Channel (?P<channel>\d+) Id (?P<id>\d+) Lun: (?P<lun>\d+)$")
+_DISK = re.compile(r"^Attached scsi disk (?P<device>\S+)\s+State: (?P<state>\S+)$")
+
+
+def _session_line(session, section, line, number):
+    key, _, value = line.partition(": ")
+    value = None if value.strip() in ("<empty>", "") else value.strip()
+    if key == "Persistent Portal":
+        session["portal"], _ = _portal_tpgt(value, number)
+    elif key == "SID":
+        session["sid"] = int(value)
+    elif key in _SESSION_KEYS:
+        session[_SESSION_KEYS[key]] = value
+    elif key in _TIMEOUTS:
+        session["timeouts"][_TIMEOUTS[key]] = int(value)
+    elif section == "Negotiated iSCSI params":
+        session["params"][key] = value
+    elif section == "Attached SCSI devices":
+        _device_line(session, line, number)
+    elif key.startswith("Iface "):
+        pass  # further iface facts (HWaddress, ...) are the iface's, see iscsi.ifaces
+    else:
+        raise ValueError(f"line {number}: not part of an iscsiadm session tree: {line!r}")
+
+
+def _device_line(session, line, number):
+    for regex in (_HOST, _LUN, _DISK):
+        match = regex.match(line)
+        if match:
+            break
+    else:
+        raise ValueError(f"line {number}: not an attached-device line: {line!r}")
+    if regex is _HOST:
+        session["host"] = int(match["host"])
+    elif regex is _LUN:
+        session["devices"].append({"host": session.get("host"), "channel": int(match["channel"]),
+                                   "id": int(match["id"]), "lun": int(match["lun"]),
+                                   "device": None, "state": None})  # fmt: skip
+    elif session["devices"]:
+        session["devices"][-1].update(device=match["device"], state=match["state"])
+
+
+def _portal_tpgt(text, number):
+    portal, sep, tpgt = text.rpartition(",")
+    if not sep or not tpgt.lstrip("-").isdigit():
+        raise ValueError(f"line {number}: not 'portal,tpgt': {text!r}")
+    return _portal_at(portal, number), int(tpgt)
+
+
 def _lines(text):
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -141,3 +358,87 @@ def _portal_at(text, number):
         return normal_portal(text)
     except ValueError as exc:
         raise ValueError(f"line {number}: {exc}") from None
+
+
+AUTH = "node.session.auth."
+_CHAP_FIELDS = {"username": "username", "password": "password",
+                "username_in": "username_in", "password_in": "password_in"}  # fmt: skip
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+def chap_values(chap, field):
+    """
+    The record values of CHAP credentials ``{username, password[, username_in,
+    password_in]}`` (the ``_in`` pair for mutual CHAP). ValueError names the field, never the
+    secret.
+    """
+    if not isinstance(chap, dict) or not {"username", "password"} <= set(chap):
+        raise ValueError(f"{field}: CHAP credentials need username and password")
+    unknown = sorted(set(chap) - set(_CHAP_FIELDS))
+    if unknown:
+        raise ValueError(f"{field}: unknown CHAP key(s) {', '.join(unknown)}")
+    if ("username_in" in chap) != ("password_in" in chap):
+        raise ValueError(f"{field}: mutual CHAP needs both username_in and password_in")
+    values = {AUTH + "authmethod": "CHAP"}
+    for key, value in chap.items():
+        if not isinstance(value, str) or not value or set(value) & {"\n", "\r", " "}:
+            raise ValueError(f"{field}:{key}: must be text without spaces or newlines")
+        values[AUTH + _CHAP_FIELDS[key]] = value
+    return values
+
+
+def valid_name(value):
+    """Whether value can name an iscsiadm iface (and a network device, up to 15 characters)."""
+    return isinstance(value, str) and bool(_NAME.match(value))
+
+
+def plan_portal(wanted, found):
+    """
+    What logging in on one portal takes, from what is there::
+
+        wanted: {"portal", "iface", "netdev" (or None), "settings": {key: value},
+                 "chap": {record key: value} or None}
+        found:  {"netdev": the iface's netdev, "iface_exists", "record": the node record's
+                 values (None when there is none), "logged_in"}
+
+    gives ``{"bind", "create", "settings", "chap", "login"}``: the netdev change of the iface
+    (``{"old", "new"}`` or None), whether to create the record, the settings to update
+    (``{key: {"old", "new"}}``), whether the CHAP values differ (never the values), whether to
+    log in. Everything empty or false is nothing to do.
+    """
+    bind = None
+    if wanted["netdev"] and (not found["iface_exists"] or found["netdev"] != wanted["netdev"]):
+        bind = {"old": found["netdev"] if found["iface_exists"] else None, "new": wanted["netdev"]}
+    record = found["record"]
+    current = record or {}
+    settings = {
+        key: {"old": current.get(key), "new": value}
+        for key, value in wanted["settings"].items()
+        if record is None or current.get(key) != value
+    }
+    chap = bool(wanted["chap"]) and any(
+        current.get(key) != value for key, value in wanted["chap"].items()
+    )
+    return {
+        "bind": bind,
+        "create": record is None,
+        "settings": settings,
+        "chap": chap,
+        "login": not found["logged_in"],
+    }
+
+
+def portal_changes(plan):
+    """The ``changes`` of one portal's plan: no secret, only that CHAP was set."""
+    changes = {}
+    if plan["bind"]:
+        changes["iface_netdev"] = plan["bind"]
+    if plan["create"]:
+        changes["record"] = "created"
+    if plan["settings"]:
+        changes["settings"] = plan["settings"]
+    if plan["chap"]:
+        changes["chap"] = "credentials set"
+    if plan["login"]:
+        changes["session"] = "logged in"
+    return changes

@@ -13,11 +13,17 @@ Two layouts exist: the bracket layout of multipath-tools up to 0.4.8 and the tre
 layout, which does not print it. A path that is missing is printed ``#:#:#:# - #:#``.
 """
 
+import json
 import re
 
 import hostnode_prometheus
 
-NO_DRIVER = "DM multipath kernel driver not loaded"
+# What multipath -ll says on a kernel without dm-multipath, or without device-mapper at all:
+# no maps, not an error.
+NO_DRIVER = (
+    "DM multipath kernel driver not loaded",
+    "Failure to communicate with kernel device-mapper",
+)
 _HEADER = re.compile(
     r"^(?:(?:create|reload|switchpg): )?(?P<head>.*?)\s*(?P<dm>dm-\d+)(?:\s+(?P<vp>\S.*?))?\s*$"
 )
@@ -80,6 +86,73 @@ def parse_ll(text):
     if pending is not None:
         raise ValueError(f"map {pending['name']!r} ends without its size line")
     return maps
+
+
+def parse_maps_json(text, sizes=None, hctls=None):
+    """
+    The maps of ``multipathd show maps json`` (a running multipathd's own view)::
+
+        {"major_version": 0, "minor_version": 1, "maps": [{"name": "mpatha",
+         "uuid": "3600140558...", "sysfs": "dm-0", "vend": "LIO-ORG", "prod": "FILEIO",
+         "features": "1 queue_if_no_path", "hwhandler": "1 alua",
+         "path_groups": [{"selector": "service-time 0", "pri": 50, "dm_st": "active",
+                          "paths": [{"dev": "sda", "dev_t": "8:0", "dm_st": "active",
+                                     "chk_st": "ready", "dev_st": "running"}]}]}]}
+
+    in the model of ``parse_ll``. The JSON has no map size and no path H:C:T:L: sizes
+    (``{dm: 512-byte sectors}``) and hctls (``{device: "6:0:0:0"}``), read from sysfs by the
+    caller, fill them in; what they lack stays None (size) or ``#:#:#:#`` (hctl).
+    """
+    try:
+        document = json.loads(text)
+        return [_json_map(item, sizes or {}, hctls or {}) for item in document["maps"]]
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno}: not JSON: {exc.msg}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not multipathd's maps JSON: missing or wrong {exc}") from None
+
+
+def _json_map(item, sizes, hctls):
+    sectors = sizes.get(item["sysfs"])
+    return {
+        "name": item["name"],
+        "wwid": item["uuid"],
+        "dm": item["sysfs"],
+        "vendor": item["vend"].strip() or None,
+        "product": item["prod"].strip() or None,
+        "size": None if sectors is None else format_size(sectors),
+        "features": item["features"],
+        "hwhandler": item["hwhandler"],
+        "groups": [
+            {
+                "policy": group["selector"],
+                "prio": int(group["pri"]),
+                "status": group["dm_st"],
+                "paths": [_json_path(path, hctls) for path in group["paths"]],
+            }
+            for group in item["path_groups"]
+        ],
+    }
+
+
+def _json_path(path, hctls):
+    return {
+        "hctl": hctls.get(path["dev"], "#:#:#:#"),
+        "device": path["dev"],
+        "devnum": path["dev_t"],
+        "dm_state": path["dm_st"],
+        "checker": path["chk_st"],
+        "online": path["dev_st"],
+    }
+
+
+def format_size(sectors):
+    """512-byte sectors as ``multipath -ll`` prints them: ``64M``, ``1.5G`` (a decimal below 10)."""
+    size, units = sectors / 2, "KMGTP"
+    unit = 0
+    while size >= 1024 and unit < len(units) - 1:
+        size, unit = size / 1024, unit + 1
+    return f"{size:.{1 if size < 10 else 0}f}{units[unit]}"
 
 
 def _classify(line):

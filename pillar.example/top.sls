@@ -7,9 +7,12 @@ base:
     - storage_net
   '*.ams1.example.net':
     - site.ams1
+  '*.fra1.example.net':
+    - site.fra1
   'roles:storage-client':
     - match: grain
     - role.storage-client
+    - secrets.storage
   'roles:openvz':
     - match: grain
     - openvz

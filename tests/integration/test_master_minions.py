@@ -35,11 +35,32 @@ def test_synced_grain_reports_the_backend(salt_cli):
 def test_the_storage_client_role_names_its_san_nics(salt_cli):
     result = salt_cli.run("state.apply", "storage_net", "test=True", minion_tgt="*")
     assert result.returncode == 0, result.stderr
-    (plain,) = result.data["node1.fra1.example.net"].values()
-    (storage,) = result.data["node2.ams1.example.net"].values()
-    assert plain["result"] in (True, None), plain["comment"]
-    assert "stor-a" not in plain["changes"].get("file", {}).get("diff", "")
-    assert storage["result"] is None, storage["comment"]
-    diff = storage["changes"]["file"]["diff"]
+    plain = by_id(result.data["node1.fra1.example.net"])
+    storage = by_id(result.data["node2.ams1.example.net"])
+    arpflux = plain["hostnode-storage-net-arpflux"]
+    assert arpflux["result"] in (True, None), arpflux["comment"]
+    assert "stor-a" not in arpflux["changes"].get("file", {}).get("diff", "")
+    arpflux = storage["hostnode-storage-net-arpflux"]
+    assert arpflux["result"] is None, arpflux["comment"]
+    diff = arpflux["changes"]["file"]["diff"]
     assert "+net.ipv4.conf.stor-a.rp_filter = 0" in diff
     assert "+net.ipv4.conf.stor-b.arp_ignore = 1" in diff
+
+
+def test_each_site_logs_in_to_its_own_san(salt_cli):
+    result = salt_cli.run("state.apply", "storage_net", "test=True", minion_tgt="*")
+    fra1 = by_id(result.data["node1.fra1.example.net"])
+    ams1 = by_id(result.data["node2.ams1.example.net"])
+    # node1 is no storage client: its site names a SAN, but it neither logs in nor gets secrets.
+    assert not any(sid.startswith("hostnode-storage-net-iscsi") for sid in fra1)
+    san = ams1["hostnode-storage-net-iscsi-ams1-san"]
+    assert san["result"] is None, san["comment"]
+    assert sorted(san["changes"]) == [
+        "192.0.2.1:3260 via ieth-a",
+        "198.51.100.1:3260 via ieth-b",
+    ]
+    assert all(change["chap"] == "credentials set" for change in san["changes"].values())
+
+
+def by_id(returns):
+    return {key.split("_|-")[1]: value for key, value in returns.items()}

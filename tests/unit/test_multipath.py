@@ -68,7 +68,7 @@ def test_a_map_without_alias_a_missing_path_and_a_failed_one():
 
 
 def test_no_driver_and_log_lines_are_not_maps():
-    assert hostnode_multipath.parse_ll(hostnode_multipath.NO_DRIVER + "\n") == []
+    assert hostnode_multipath.parse_ll("\n".join(hostnode_multipath.NO_DRIVER) + "\n") == []
     logged = "Nov 22 14:55:01 | sdc: failed to get udev uid: Invalid argument\n" + TREE
     assert [m["name"] for m in hostnode_multipath.parse_ll(logged)] == ["mpatha"]
 
@@ -154,6 +154,7 @@ def test_write_metrics_validates_before_writing(tmp_path):
 def test_the_check_state_names_the_failed_paths(tmp_path):
     state = load_module("states", "multipath")
     state.__salt__ = {"multipath.health": multipath.health}
+    state.__opts__ = {"test": False}
     source = tmp_path / "multipath-ll.txt"
     source.write_text(TREE)
     ok = state.healthy("san", min_paths=2, source=str(source))
@@ -169,6 +170,12 @@ def test_the_check_state_names_the_failed_paths(tmp_path):
         state.healthy("san", maps=["mpathz"], source=str(source))["comment"]
         == "mpathz: no such map"
     )
+    source.write_text("")
+    assert state.healthy("san", source=str(source))["result"] is True
+    none = state.healthy("san", min_maps=1, source=str(source))
+    assert (none["result"], none["comment"]) == (False, "0 map(s), 1 expected")
+    state.__opts__ = {"test": True}
+    assert state.healthy("san", min_maps=1, source=str(source))["result"] is None
 
 
 def test_the_grain_reads_initiator_and_maps_from_files(tmp_path, monkeypatch):

@@ -144,6 +144,13 @@ def job_results(job_name, results):
     return result.results
 
 
+def result(results, name):
+    """The text a job left in its results folder; the test fails when the guest did not write it."""
+    path = pathlib.Path(results) / name
+    assert path.exists(), f"the guest did not write {name}"
+    return path.read_text()
+
+
 if __name__ == "__main__":
     job_path, results_dir = sys.argv[1:3]
     outcome = run(build_image(), pathlib.Path(job_path).read_text(), results_dir)

@@ -21,9 +21,7 @@ def results(tmp_path_factory):
 
 
 def text(results, name):
-    path = results / name
-    assert path.exists(), f"the guest did not write {name}"
-    return path.read_text().strip()
+    return guest.result(results, name).strip()
 
 
 def salt_return(results, name):

@@ -19,14 +19,8 @@ def facts(tmp_path_factory):
     return guest.job_results("kernel-facts.sh", tmp_path_factory.mktemp("guest-results"))
 
 
-def read(results, name):
-    path = results / name
-    assert path.exists(), f"the guest did not write {name}"
-    return path.read_text()
-
-
 def mac(results, name):
-    return json.loads(read(results, name))[0]["address"]
+    return json.loads(guest.result(results, name))[0]["address"]
 
 
 def test_bond_takes_the_mac_of_the_slave_enslaved_first(facts):
@@ -34,31 +28,31 @@ def test_bond_takes_the_mac_of_the_slave_enslaved_first(facts):
     assert (eth0, eth1) == guest.MACS
     assert mac(facts, "bond-link-eth0-first.json") == eth0
     assert mac(facts, "bond-link-eth1-first.json") == eth1
-    bonding = read(facts, "bonding-eth1-first.txt")
+    bonding = guest.result(facts, "bonding-eth1-first.txt")
     assert "Bonding Mode: fault-tolerance (active-backup)" in bonding
     assert re.search(r"Currently Active Slave: eth1", bonding)
 
 
 def test_two_portal_lun_is_one_multipath_map_with_two_paths(facts):
-    discovered = read(facts, "iscsiadm-discovery-sendtargets.txt").splitlines()
+    discovered = guest.result(facts, "iscsiadm-discovery-sendtargets.txt").splitlines()
     assert sorted(line.split(",")[0] for line in discovered) == ["127.0.0.1:3260", "127.0.0.2:3260"]
-    sessions = read(facts, "iscsiadm-session.txt").splitlines()
+    sessions = guest.result(facts, "iscsiadm-session.txt").splitlines()
     assert len(sessions) == 2 and all("iqn.2026-11.net.example:san" in s for s in sessions)
-    topology = read(facts, "multipath-ll.txt")
+    topology = guest.result(facts, "multipath-ll.txt")
     maps = re.findall(r"^(mpath\w+) \((\w+)\) dm-\d+ LIO-ORG", topology, re.MULTILINE)
     assert len(maps) == 1, topology
     assert len(re.findall(r"\d+:\d+:\d+:\d+ sd\w+ \d+:\d+ +active ready running", topology)) == 2
 
 
 def test_salt_call_applies_the_anyip_formula_in_the_guest(facts):
-    (state,) = json.loads(read(facts, "salt-anyip.json"))["local"].values()
+    (state,) = json.loads(guest.result(facts, "salt-anyip.json"))["local"].values()
     assert state["result"] is True, state["comment"]
     assert state["changes"]["routes"]["added"] == ["198.51.100.0/24", "2001:db8:100::/64"]
     assert state["changes"]["file"]["backend"] == "ifupdown"
-    assert json.loads(read(facts, "route-get-anyip.json"))[0]["type"] == "local"
+    assert json.loads(guest.result(facts, "route-get-anyip.json"))[0]["type"] == "local"
 
 
 def test_salt_call_tunes_arp_flux_on_the_guest_nics(facts):
-    changes = json.loads(read(facts, "salt-arpflux.json"))["local"]
+    changes = json.loads(guest.result(facts, "salt-arpflux.json"))["local"]
     assert changes["sysctl"]["eth1"]["arp_ignore"] == {"old": 0, "new": 1}
     assert changes["file"]["path"] == "/tmp/image/etc/sysctl.d/90-hostnode-arpflux.conf"

@@ -1,0 +1,77 @@
+"""
+iSCSI sessions: one target logged in on several portals (each through its own NIC, with CHAP
+from pillar), or logged out.
+
+.. code-block:: yaml
+
+    hostnode-storage-net-iscsi-san:
+      iscsi.logged_in:
+        - name: iqn.2001-05.com.equallogic:0-af1ff6-san
+        - portals:
+            - {portal: 192.0.2.10, iface: ieth1, netdev: eth1}
+            - {portal: 192.0.2.10, iface: ieth2, netdev: eth2}
+        - chap_pillar: hostnode:storage_net:chap:san
+
+Discovery never writes node records here, so a run where nothing changed reports nothing. A
+portal that does not answer fails that portal only, after ``login_timeout`` seconds per try,
+and the state says which; the other portals are logged in. test=True predicts exactly what a
+real run changes.
+"""
+
+import hostnode_state
+
+__virtualname__ = "iscsi"
+
+
+def __virtual__():
+    if "iscsi.login" not in __salt__:
+        return (False, "iscsi: the iscsi execution module is not available")
+    return __virtualname__
+
+
+def logged_in(name, portals, chap_pillar=None, startup="automatic", login_timeout=10,
+              login_retries=1, settings=None):  # fmt: skip
+    """
+    Target name logged in on every one of portals, and at boot (``startup: automatic``).
+
+    portals
+        Addresses, or ``{portal, iface, netdev}`` to leave by one NIC (iface bound to netdev).
+    chap_pillar
+        Pillar key holding ``{username, password}`` (plus ``username_in``/``password_in`` for
+        mutual CHAP); the state never sees or prints the secrets.
+    settings
+        Further node record settings (``node.session.timeo.replacement_timeout: 15``, ...).
+
+    .. code-block:: yaml
+
+        iqn.2026-11.net.example:san:
+          iscsi.logged_in:
+            - portals: [192.0.2.1, 198.51.100.1]
+            - chap_pillar: storage:chap
+            - settings:
+                node.session.timeo.replacement_timeout: 15
+    """
+
+    def converge(test):
+        return __salt__["iscsi.login"](
+            name, portals, chap_pillar, startup, login_timeout, login_retries, settings, test=test
+        )
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), f"iSCSI sessions of {name}")
+
+
+def logged_out(name, portals=None, delete_records=True):
+    """
+    Target name logged out on portals (every portal when not given); with delete_records, its
+    node records deleted too, so the node does not log in again at boot.
+
+    .. code-block:: yaml
+
+        iqn.2026-11.net.example:old-san:
+          iscsi.logged_out
+    """
+
+    def converge(test):
+        return __salt__["iscsi.logout"](name, portals, delete_records, test=test)
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), f"iSCSI sessions of {name}")
