@@ -72,7 +72,7 @@ def storage_node(netns_factory):
 def test_formula_fixes_arp_flux(storage_node, hostnode_call, config_root):
     node = storage_node
     assert node.arp_replies(STOR_A) == {node.mac("stor-a").upper(), node.mac("stor-b").upper()}
-    code, result = hostnode_call(node.node, "state.apply", "storage_net")
+    code, result = hostnode_call(node.node, "state.apply", "storage_net.arpflux")
     assert code == 0, result
     (state,) = result.values()
     assert set(state["changes"]["sysctl"]) == {"stor-a", "stor-b"}
@@ -80,7 +80,7 @@ def test_formula_fixes_arp_flux(storage_node, hostnode_call, config_root):
     assert node.arp_replies(STOR_B) == {node.mac("stor-b").upper()}
     persisted = (config_root / "etc/sysctl.d/90-hostnode-arpflux.conf").read_text()
     assert "net.ipv4.conf.stor-b.arp_ignore = 1" in persisted
-    code, again = hostnode_call(node.node, "state.apply", "storage_net")
+    code, again = hostnode_call(node.node, "state.apply", "storage_net.arpflux")
     assert code == 0 and next(iter(again.values()))["changes"] == {}
 
 
