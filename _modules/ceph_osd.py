@@ -1,0 +1,392 @@
+"""
+Ceph OSDs with ceph-volume: list them (LVM and raw, one model), create them on devices that are
+provably free, and remove them only once the cluster says their data is safe elsewhere.
+
+Nothing here writes to a disk that holds anything: before create or zap, hostnode reads the
+device's signatures itself (wipefs), its mounts and its holders, and the label of a bluestore
+device (ceph-bluestore-tool), and refuses a partition table, a filesystem, LVM, or an OSD of
+another cluster unless ``force`` names that device. Every write function takes ``test=True``
+and then returns the exact commands a real run would execute, running none that writes.
+
+Without systemd as PID 1 (containers, the test guests) an activated OSD is started as
+``ceph-osd -i ID`` and stopped by its pid file; with systemd, ``ceph-osd@ID`` is used.
+"""
+
+import os
+import time
+
+import salt.utils.path
+import salt.utils.platform
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_ceph
+import hostnode_command
+import hostnode_disks
+import hostnode_files
+
+__virtualname__ = "ceph_osd"
+__func_alias__ = {"list_": "list"}
+METHODS = ("raw", "lvm")
+
+
+def __virtual__():
+    if not salt.utils.platform.is_linux():
+        return (False, "ceph_osd: Ceph OSDs run on Linux only")
+    return __virtualname__
+
+
+def _run(argv, check=True):
+    if not salt.utils.path.which(argv[0]):
+        raise CommandExecutionError(f"{argv[0]} is not installed (packages ceph-osd, ceph-common)")
+    if check:
+        return hostnode_command.run(__salt__["cmd.run_all"], argv)
+    return __salt__["cmd.run_all"](argv, python_shell=False, ignore_retcode=True,
+                                   output_loglevel="debug")  # fmt: skip
+
+
+def _parsed(parser, argv, source):
+    text = hostnode_files.read_source(source) if source else _run(argv)
+    try:
+        return parser(text)
+    except ValueError as exc:
+        raise CommandExecutionError(f"{source or ' '.join(argv)}: {exc}") from None
+
+
+def list_(source=None):
+    """
+    The OSDs on this host, LVM and raw alike: ``[{id, osd_fsid, cluster_fsid, method,
+    objectstore, devices, db_device, wal_device, encrypted, device_class}]``.
+
+    source
+        A saved ``ceph-volume lvm list --format json`` or ``raw list --format json``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.list
+        salt '*' ceph_osd.list source=/tmp/bundle/raw-list.json
+    """
+    if source:
+        text = hostnode_files.read_source(source)
+        try:
+            lvm = hostnode_ceph.list_format(text) == "lvm"
+        except ValueError as exc:
+            raise CommandExecutionError(f"{source}: {exc}") from None
+        parser = hostnode_ceph.parse_lvm_list if lvm else hostnode_ceph.parse_raw_list
+        return _parsed(parser, None, source)
+    lvm = _parsed(hostnode_ceph.parse_lvm_list,
+                  ["ceph-volume", "lvm", "list", "--format", "json"], None)  # fmt: skip
+    raw = _parsed(hostnode_ceph.parse_raw_list,
+                  ["ceph-volume", "raw", "list", "--format", "json"], None)  # fmt: skip
+    known = {osd["osd_fsid"] for osd in lvm}
+    return sorted(lvm + [osd for osd in raw if osd["osd_fsid"] not in known],
+                  key=lambda osd: osd["id"])  # fmt: skip
+
+
+def tree(source=None):
+    """
+    The cluster's OSDs (``ceph osd tree``): ``[{id, name, host, status, crush_weight, reweight,
+    device_class}]``, weights as numbers whatever the release printed.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.tree
+        salt '*' ceph_osd.tree source=/tmp/bundle/osd-tree.json
+    """
+    argv = ["ceph", "osd", "tree", "-f", "json"]
+    return _parsed(hostnode_ceph.parse_osd_tree, argv, source)
+
+
+def inventory(source=None):
+    """
+    ceph-volume's view of this host's devices: ``[{path, available, rejected_reasons, size}]``.
+    hostnode does not trust it before writing (see ``check_device``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.inventory
+    """
+    argv = ["ceph-volume", "inventory", "--format", "json"]
+    return _parsed(hostnode_ceph.parse_inventory, argv, source)
+
+
+def cluster_fsid():
+    """
+    The fsid of the cluster this host's ceph.conf names.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.cluster_fsid
+    """
+    return _parsed(hostnode_ceph.parse_fsid, ["ceph", "fsid", "-f", "json"], None)
+
+
+def check_device(device, force=False):
+    """
+    Whether device may be written, from its own signatures, mounts and holders:
+    ``{device, writable, reason, osd}`` (``osd: ours`` when it already is an OSD of this
+    cluster). force overrides signatures, never a mount or a holder.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.check_device /dev/sdc
+    """
+    return hostnode_disks.verdict(device, _device_facts(device), cluster_fsid(), force)
+
+
+def _device_facts(device):
+    _device(device, "device")
+    name = os.path.basename(os.path.realpath(device))
+    block = os.path.join("/sys/class/block", name)
+    signatures = hostnode_disks.parse_wipefs(_run(["wipefs", "--no-act", "--json", device]))
+    facts = {
+        "signatures": signatures,
+        "devnums": _devnums(block),
+        "mounted": hostnode_disks.mounted_devices(hostnode_files.read("/proc/self/mountinfo")),
+        "holders": sorted(os.listdir(os.path.join(block, "holders"))),
+        "osd_cluster_fsid": None,
+    }
+    if any(s["type"] == hostnode_disks.OSD_SIGNATURE for s in signatures):
+        label = _run(["ceph-bluestore-tool", "show-label", "--dev", device])
+        facts["osd_cluster_fsid"] = hostnode_ceph.parse_label(label, device)["ceph_fsid"]
+    return facts
+
+
+def _devnums(block):
+    """The major:minor of the device and of its partitions."""
+    found = [hostnode_files.read(os.path.join(block, "dev")).strip()]
+    for entry in sorted(os.listdir(block)):
+        dev = os.path.join(block, entry, "dev")
+        if os.path.exists(os.path.join(block, entry, "partition")):
+            found.append(hostnode_files.read(dev).strip())
+    return found
+
+
+def _device(value, field):
+    if not isinstance(value, str) or not value.startswith("/dev/") or ".." in value:
+        raise SaltInvocationError(f"{field}: {value!r} is not a device path under /dev")
+    if not os.path.exists(value):
+        raise SaltInvocationError(f"{field}: {value} does not exist")
+    return value
+
+
+def create(device, method="raw", db_device=None, wal_device=None, dmcrypt=False,
+           device_class=None, force=False, expected_fsid=None, test=False):  # fmt: skip
+    """
+    Create a bluestore OSD on device after proving the device free (``check_device``), and
+    start it. Returns ``{"device", "osd_id", "commands"}``; with test=True nothing runs and the
+    commands are those a real run would execute (the OSD id is the lowest the cluster has
+    free, as the monitors would give).
+
+    expected_fsid
+        Refuse unless this host's cluster has that fsid (the wrong ceph.conf is the easiest
+        way to write to the wrong cluster).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.create /dev/sdc test=True
+        salt '*' ceph_osd.create /dev/sdc method=lvm db_device=/dev/nvme0n1p1 device_class=hdd
+    """
+    plans = plan_create([{"device": device, "db_device": db_device, "wal_device": wal_device,
+                          "device_class": device_class, "force": force}],
+                        method, dmcrypt, expected_fsid)  # fmt: skip
+    if not plans:
+        return {}
+    (plan,) = plans
+    if not test:
+        _execute(plan["commands"])
+    return plan
+
+
+def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
+    """
+    The OSDs to create on entries (``{device, db_device, wal_device, device_class, force}``),
+    each ``{device, osd_id, commands}``, leaving out devices that already are OSDs of this
+    cluster. Every device is checked before any plan is made; a refused one is a
+    SaltInvocationError naming all refusals. Runs nothing that writes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.plan_create '[{device: /dev/sdc}, {device: /dev/sdd}]'
+    """
+    if method not in METHODS:
+        raise SaltInvocationError(f"method: {method!r} is not one of {', '.join(METHODS)}")
+    fsid = cluster_fsid()
+    if expected_fsid is not None and expected_fsid != fsid:
+        raise SaltInvocationError(
+            f"expected_fsid: this host's cluster is {fsid}, not {expected_fsid}"
+        )
+    verdicts = [
+        hostnode_disks.verdict(e["device"], _device_facts(e["device"]), fsid, e.get("force"))
+        for e in entries
+    ]
+    refused = [v["reason"] for v in verdicts if v["reason"]]
+    if refused:
+        raise SaltInvocationError("refused, nothing written: " + "; ".join(refused))
+    wanted = [e for e, v in zip(entries, verdicts, strict=True) if v["osd"] != "ours"]
+    free = hostnode_ceph.free_ids(tree(), len(wanted))
+    systemd = _systemd()
+    return [
+        {"device": entry["device"], "osd_id": osd_id,
+         "commands": hostnode_ceph.create_commands(entry, method, osd_id, dmcrypt, systemd)}
+        for entry, osd_id in zip(wanted, free, strict=True)
+    ]  # fmt: skip
+
+
+def provision(devices, method="raw", dmcrypt=False, expected_fsid=None, test=False):
+    """
+    Make every one of devices an OSD of this cluster, creating only those that are not yet:
+    ``{device: {"osd_id", "commands"}}`` of what was (test: would be) done. Each entry is a
+    device path or ``{device, db_device, wal_device, device_class, force}``. All devices are
+    checked before anything is written.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.provision '[/dev/sdc, /dev/sdd]' test=True
+    """
+    if not isinstance(devices, list) or not devices:
+        raise SaltInvocationError("devices: must be a non-empty list")
+    entries = [_entry(item, f"devices:{index}") for index, item in enumerate(devices)]
+    changes = {}
+    for plan in plan_create(entries, method, dmcrypt, expected_fsid):
+        if not test:
+            try:
+                _execute(plan["commands"])
+            except CommandExecutionError as exc:
+                exc.info = changes
+                raise
+        changes[plan["device"]] = {"osd_id": plan["osd_id"], "commands": plan["commands"]}
+    return changes
+
+
+_ENTRY_KEYS = {"device", "db_device", "wal_device", "device_class", "force"}
+
+
+def _entry(item, field):
+    item = {"device": item} if isinstance(item, str) else item
+    if not isinstance(item, dict) or "device" not in item or set(item) - _ENTRY_KEYS:
+        raise SaltInvocationError(f"{field}: a device path or {{{', '.join(sorted(_ENTRY_KEYS))}}}")
+    for key in ("device", "db_device", "wal_device"):
+        if item.get(key) is not None:
+            _device(item[key], f"{field}:{key}")
+    if not isinstance(item.get("force", False), bool):
+        raise SaltInvocationError(f"{field}:force: must be true or false")
+    return item
+
+
+def _execute(commands):
+    for argv in commands:
+        _run(argv)
+
+
+def _systemd():
+    return os.path.isdir("/run/systemd/system")
+
+
+def remove(osd_id, zap=False, force=False, timeout=600, test=False):
+    """
+    Remove osd_id safely: out, wait until safe-to-destroy (the cluster has its data
+    elsewhere), ok-to-stop, stop, purge, and with zap wipe its devices. An OSD that does not
+    become safe within timeout seconds is left out but running, and the call fails; force
+    skips the cluster's answers. Returns ``{"osd_id", "commands"}``; test=True runs nothing
+    that writes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.remove 3 test=True
+        salt '*' ceph_osd.remove 3 zap=True
+    """
+    osd_id = _osd_id(osd_id)
+    if osd_id not in {osd["id"] for osd in tree()}:
+        return {}
+    fsid = cluster_fsid()
+    local = [o for o in list_() if o["id"] == osd_id and o["cluster_fsid"] == fsid]
+    devices = [d for osd in local for d in osd["devices"]] if zap else []
+    steps = hostnode_ceph.remove_commands(osd_id, devices, _systemd(), _pid(osd_id))
+    commands = [*steps["out"], *steps["purge"]]
+    if test:
+        return {"osd_id": osd_id, "commands": commands}
+    _execute(steps["out"])
+    if not force:
+        _wait_safe(osd_id, timeout)
+        verdict = _ask("ok-to-stop", osd_id, hostnode_ceph.parse_ok_to_stop)
+        if not verdict["ok"]:
+            raise CommandExecutionError(
+                f"osd.{osd_id} is out but not ok to stop: {verdict['reason']}; left running"
+            )
+    _execute(steps["purge"])
+    return {"osd_id": osd_id, "commands": commands}
+
+
+def _osd_id(value):
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise SaltInvocationError(f"osd_id: {value!r} is not an OSD id")
+    return int(value)
+
+
+def _ask(question, osd_id, parser):
+    result = _run(["ceph", "osd", question, str(osd_id), "-f", "json"], check=False)
+    return parser(result["stdout"], result["retcode"], result["stderr"])
+
+
+def _wait_safe(osd_id, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        verdict = _ask("safe-to-destroy", osd_id, hostnode_ceph.parse_safe_to_destroy)
+        if verdict["ok"]:
+            return
+        if time.monotonic() > deadline:
+            raise CommandExecutionError(
+                f"osd.{osd_id} is out but not safe to destroy after {timeout} s: "
+                f"{verdict['reason']}; it was left out, not purged"
+            )
+        time.sleep(5)
+
+
+def _pid(osd_id):
+    text = hostnode_files.read(f"/run/ceph/ceph-osd.{osd_id}.pid")
+    return text.strip() if text and text.strip().isdigit() else None
+
+
+def zap(device, force=False, test=False):
+    """
+    Wipe device (``ceph-volume lvm zap --destroy``) only when it holds nothing, or an OSD of
+    this cluster that is no longer in the cluster (purged); anything else needs force, and a
+    mounted or held device is refused even then.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.zap /dev/sdc test=True
+    """
+    fsid = cluster_fsid()
+    facts = _device_facts(device)
+    verdict = hostnode_disks.verdict(device, facts, fsid, force)
+    in_cluster = {osd["id"] for osd in tree()}
+    here = [o for o in list_() if device in o["devices"] and o["cluster_fsid"] == fsid]
+    if any(osd["id"] in in_cluster for osd in here) and not force:
+        raise SaltInvocationError(f"{device} is a live OSD of this cluster: remove it first")
+    if verdict["reason"]:
+        raise SaltInvocationError(f"refused, nothing written: {verdict['reason']}")
+    commands = [["ceph-volume", "lvm", "zap", "--destroy", device]]
+    if not test:
+        _execute(commands)
+    return {"device": device, "commands": commands}

@@ -1,0 +1,80 @@
+"""Signatures read by wipefs on real loop devices, mounts and holders: which devices may be
+written, and why not."""
+
+import os
+import pathlib
+
+import pytest
+
+import hostnode_disks
+from support import fixture_text
+
+FSID = "4c0e1e0a-6d5e-4a39-9a49-0d2c3e1b7f10"
+OTHER = "0f9d2a51-33c1-4d1e-8a8e-5b1c2d3e4f50"
+
+
+def facts(case=None, **given):
+    signatures = hostnode_disks.parse_wipefs(fixture_text("wipefs", case)) if case else []
+    return {"signatures": signatures, "devnums": ["7:3"], "mounted": set(), "holders": [],
+            "osd_cluster_fsid": None, **given}  # fmt: skip
+
+
+def test_real_signatures():
+    assert hostnode_disks.parse_wipefs(fixture_text("wipefs", "blank.json")) == []
+    assert hostnode_disks.parse_wipefs("") == []
+    (ext4,) = hostnode_disks.parse_wipefs(fixture_text("wipefs", "ext4.json"))
+    assert ext4["type"] == "ext4" and ext4["offset"] == 0x438
+    gpt = hostnode_disks.parse_wipefs(fixture_text("wipefs", "gpt.json"))
+    assert [s["type"] for s in gpt] == ["gpt", "gpt", "PMBR"]
+    (pv,) = hostnode_disks.parse_wipefs(fixture_text("wipefs", "lvm-pv.json"))
+    assert pv["type"] == "LVM2_member"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{oops", "line 1: not wipefs JSON"), ('{"signatures": [{"type": "x"}]}', "'offset'")],
+)
+def test_bad_wipefs_output(text, message):
+    with pytest.raises(ValueError, match=message):
+        hostnode_disks.parse_wipefs(text)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("ext4.json", "/dev/loop3 holds ext4 (force: true to overwrite)"),
+        ("gpt.json", "/dev/loop3 holds PMBR, gpt (force: true to overwrite)"),
+        ("lvm-pv.json", "/dev/loop3 holds LVM2_member (force: true to overwrite)"),
+    ],
+)
+def test_signatures_refuse_unless_forced(case, reason):
+    refused = hostnode_disks.verdict("/dev/loop3", facts(case), FSID)
+    assert (refused["writable"], refused["reason"]) == (False, reason)
+    assert hostnode_disks.verdict("/dev/loop3", facts(case), FSID, force=True)["writable"]
+
+
+def test_a_blank_device_is_writable_and_an_osd_is_ours_or_foreign():
+    assert hostnode_disks.verdict("/dev/loop3", facts("blank.json"), FSID)["writable"] is True
+    osd = [{"offset": 0, "type": "ceph_bluestore", "uuid": None, "label": None}]
+    ours = hostnode_disks.verdict("/dev/loop3", facts(signatures=osd, osd_cluster_fsid=FSID), FSID)
+    assert (ours["writable"], ours["osd"], ours["reason"]) == (False, "ours", None)
+    foreign = hostnode_disks.verdict(
+        "/dev/loop3", facts(signatures=osd, osd_cluster_fsid=OTHER), FSID
+    )
+    assert foreign["reason"] == f"/dev/loop3 holds an OSD of another cluster (fsid {OTHER})"
+
+
+def test_mounts_and_holders_refuse_even_when_forced():
+    """The root filesystem's device, from this machine's own mountinfo, counts as mounted."""
+    mounted = hostnode_disks.mounted_devices(pathlib.Path("/proc/self/mountinfo").read_text())
+    root = pathlib.Path("/")
+    devnum = f"{os.major(root.stat().st_dev)}:{os.minor(root.stat().st_dev)}"
+    assert devnum in mounted
+    refused = hostnode_disks.verdict(
+        "/dev/vda", facts("ext4.json", devnums=[devnum], mounted=mounted), FSID, force=True
+    )
+    assert refused["reason"] == f"/dev/vda is mounted (device {devnum})"
+    held = hostnode_disks.verdict("/dev/loop3", facts(holders=["dm-0"]), FSID, force=True)
+    assert held["reason"] == "/dev/loop3 is in use by dm-0"
+    with pytest.raises(ValueError, match="line 1: not a mountinfo line"):
+        hostnode_disks.mounted_devices("garbage\n")
