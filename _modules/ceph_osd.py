@@ -361,8 +361,16 @@ def _wait_safe(osd_id, timeout):
 
 
 def _pid(osd_id):
-    text = hostnode_files.read(f"/run/ceph/ceph-osd.{osd_id}.pid")
-    return text.strip() if text and text.strip().isdigit() else None
+    """The pid of the running ceph-osd -i osd_id, read from /proc (no pid file without one)."""
+    cmdlines = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    cmdlines[entry] = handle.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+    return hostnode_ceph.osd_pid(cmdlines, osd_id)
 
 
 def zap(device, force=False, test=False):

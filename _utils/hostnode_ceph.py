@@ -10,6 +10,7 @@ An OSD, whichever method made it::
 """
 
 import json
+import os
 
 
 def _json(text, what):
@@ -275,3 +276,19 @@ def remove_commands(osd_id, devices, systemd, pid):
              ["umount", f"/var/lib/ceph/osd/ceph-{osd_id}"],
              *(["ceph-volume", "lvm", "zap", "--destroy", d] for d in devices)]  # fmt: skip
     return {"out": [["ceph", "osd", "out", ident]], "purge": purge}
+
+
+def osd_pid(cmdlines, osd_id):
+    """
+    The pid (a string) of the ``ceph-osd`` serving osd_id among cmdlines (``{pid: argv}``, as
+    /proc/<pid>/cmdline holds them: ``ceph-osd -i 2``, ``--id 2`` or ``--id=2``), or None.
+    """
+    for pid, argv in sorted(cmdlines.items()):
+        if not argv or os.path.basename(argv[0]) != "ceph-osd":
+            continue
+        pairs = zip(argv, [*argv[1:], ""], strict=True)
+        if any(a in ("-i", "--id") and b == str(osd_id) for a, b in pairs) or (
+            f"--id={osd_id}" in argv
+        ):
+            return pid
+    return None

@@ -123,7 +123,7 @@ def test_absent_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
     assert removed["changes"] == predicted["changes"]
     purge = ["ceph", "osd", "purge", "2", "--yes-i-really-mean-it"]
     assert purge in removed["changes"]["osd.2"]["commands"]
-    assert [osd["id"] for osd in cluster.ceph("osd", "tree")["nodes"] if osd["id"] >= 0] == [1, 0]
+    assert sorted(n["id"] for n in cluster.ceph("osd", "tree")["nodes"] if n["id"] >= 0) == [0, 1]
     cluster.wait(lambda: cluster.healthy(2), 120, "HEALTH_OK with 2 OSDs")
     assert cluster.run("rados", "-p", "data", "get", "object", "-").stdout.startswith("PRETTY")
     again = call(cluster, "state.single", "ceph_osd.absent", "name=retire", "osd_ids=[2]")
