@@ -1,0 +1,132 @@
+"""ceph-volume's and ceph's JSON captured from the real cluster of tests/ceph_cluster.py (and
+public samples of an LVM OSD and of an old release), and the exact commands hostnode runs."""
+
+import json
+
+import pytest
+
+import hostnode_ceph
+from support import fixture_text
+
+FSID = "d0917d9c-4ea2-4cd1-9b54-8624bb7c7606"
+
+
+def test_raw_list_of_three_osds():
+    osds = hostnode_ceph.parse_raw_list(fixture_text("ceph-volume", "raw-list-three.json"))
+    assert [(o["id"], o["devices"], o["method"]) for o in osds] == [
+        (0, ["/dev/loop0"], "raw"),
+        (1, ["/dev/loop1"], "raw"),
+        (2, ["/dev/loop2"], "raw"),
+    ]
+    assert {o["cluster_fsid"] for o in osds} == {FSID}
+    assert osds[0]["objectstore"] == "bluestore" and osds[0]["encrypted"] is False
+    assert hostnode_ceph.list_format(fixture_text("ceph-volume", "raw-list-three.json")) == "raw"
+
+
+def test_lvm_list_tags_give_the_same_model():
+    text = fixture_text("ceph-volume", "lvm-list-docs.json")
+    assert hostnode_ceph.list_format(text) == "lvm"
+    (osd,) = hostnode_ceph.parse_lvm_list(text)
+    assert osd == {
+        "id": 0, "osd_fsid": "943949f0-ce37-47ca-a33c-3413d46ee9ec",
+        "cluster_fsid": "ce454d91-d748-4751-a318-ff7f7aa18ffd", "method": "lvm",
+        "objectstore": "filestore", "devices": ["/dev/sda"], "db_device": None,
+        "wal_device": None, "encrypted": False, "device_class": None,
+    }  # fmt: skip
+    assert hostnode_ceph.parse_lvm_list(fixture_text("ceph-volume", "lvm-list-none.json")) == []
+
+
+def test_osd_trees_new_and_old():
+    down = hostnode_ceph.parse_osd_tree(fixture_text("ceph", "osd-tree-one-down.json"))
+    assert [(o["id"], o["host"], o["status"], o["reweight"]) for o in down] == [
+        (0, "vm", "up", 1.0),
+        (1, "vm", "up", 0.0),
+        (2, "vm", "down", 1.0),
+    ]
+    assert down[0]["device_class"] == "hdd" and isinstance(down[0]["crush_weight"], float)
+    old = hostnode_ceph.parse_osd_tree(fixture_text("ceph", "calamari-2014-osd-tree.json"))
+    assert [(o["name"], o["host"], o["crush_weight"]) for o in old] == [
+        ("osd.0", "gravel2", 0.909988),
+        ("osd.1", "gravel2", 0.909988),
+    ]
+
+
+def test_the_cluster_answers_on_stopping_and_destroying():
+    def exit_of(name):
+        code, _, stderr = fixture_text("ceph", f"{name}.exit").partition("\n")
+        return int(code), stderr
+
+    busy = hostnode_ceph.parse_ok_to_stop(fixture_text("ceph", "ok-to-stop-1.json"),
+                                          *exit_of("ok-to-stop-1.json"))  # fmt: skip
+    assert busy["ok"] is False and "9 PGs are or would become offline" in busy["reason"]
+    drained = hostnode_ceph.parse_ok_to_stop(fixture_text("ceph", "ok-to-stop-1-out.json"), 0)
+    assert drained == {"ok": True, "osds": [1], "reason": None}
+    holding = hostnode_ceph.parse_safe_to_destroy(
+        fixture_text("ceph", "safe-to-destroy-1-in.json"), 11
+    )
+    assert holding["ok"] is False and holding["active"] == [1]
+    safe = hostnode_ceph.parse_safe_to_destroy(
+        fixture_text("ceph", "safe-to-destroy-1-out.json"), 0
+    )
+    assert safe["ok"] is True and safe["safe"] == [1]
+
+
+def test_inventory_label_and_fsid():
+    devices = hostnode_ceph.parse_inventory(fixture_text("ceph-volume", "inventory.json"))
+    first = devices[0]
+    assert first["path"] == "/dev/loop0" and first["available"] is False
+    assert "Has BlueStore device label" in first["rejected_reasons"]
+    label = hostnode_ceph.parse_label(fixture_text("ceph", "bluestore-label.json"), "/dev/loop0")
+    assert label["ceph_fsid"] == FSID and label["description"] == "main"
+    assert hostnode_ceph.parse_fsid(json.dumps({"fsid": FSID})) == FSID
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "message"),
+    [
+        (hostnode_ceph.parse_raw_list, "[]", "not a mapping"),
+        (hostnode_ceph.parse_raw_list, '{"x": {"osd_id": 0}}', "OSD x: missing or wrong"),
+        (hostnode_ceph.parse_lvm_list, '{"0": [{"type": "db"}]}', "osd 0: missing or wrong"),
+        (hostnode_ceph.parse_osd_tree, '{"nodes": [{"type": "osd"}]}', "missing or wrong"),
+        (hostnode_ceph.parse_inventory, "[{}]", "missing or wrong 'path'"),
+        (hostnode_ceph.parse_fsid, "{}", "no fsid"),
+        (hostnode_ceph.parse_osd_tree, "{oops", "line 1: not JSON"),
+    ],
+)
+def test_bad_json_names_what_is_wrong(parser, text, message):
+    with pytest.raises(ValueError, match=message):
+        parser(text)
+
+
+def test_create_and_remove_commands_exactly():
+    entry = {"device": "/dev/sdc", "db_device": "/dev/nvme0n1p1", "device_class": "hdd"}
+    assert hostnode_ceph.create_commands(entry, "raw", 3, False, systemd=False) == [
+        ["ceph-volume", "raw", "prepare", "--bluestore", "--data", "/dev/sdc", "--osd-id", "3",
+         "--block.db", "/dev/nvme0n1p1", "--crush-device-class", "hdd"],
+        ["ceph-volume", "raw", "activate", "--device", "/dev/sdc", "--block.db",
+         "/dev/nvme0n1p1", "--no-systemd"],
+        ["ceph-osd", "-i", "3"],
+    ]  # fmt: skip
+    lvm = hostnode_ceph.create_commands({"device": "/dev/sdd"}, "lvm", 4, True, systemd=True)
+    assert lvm[0][-1] == "--dmcrypt" and lvm[-1] == ["systemctl", "enable", "--now", "ceph-osd@4"]
+    steps = hostnode_ceph.remove_commands(2, ["/dev/sdc"], systemd=False, pid="4242")
+    assert steps["out"] == [["ceph", "osd", "out", "2"]]
+    assert steps["purge"] == [
+        ["kill", "-TERM", "4242"],
+        ["timeout", "60", "tail", "--pid=4242", "-f", "/dev/null"],
+        ["ceph", "osd", "down", "2"],
+        ["ceph", "osd", "purge", "2", "--yes-i-really-mean-it"],
+        ["umount", "/var/lib/ceph/osd/ceph-2"],
+        ["ceph-volume", "lvm", "zap", "--destroy", "/dev/sdc"],
+    ]
+
+
+def test_free_ids_and_the_osd_process():
+    osds = [{"id": 0}, {"id": 2}]
+    assert hostnode_ceph.free_ids(osds, 3) == [1, 3, 4]
+    cmdlines = {"10": ["ceph-osd", "-i", "12", "-f"], "11": ["/usr/bin/ceph-osd", "--id=2"],
+                "12": ["ceph-mon", "-i", "2"]}  # fmt: skip
+    assert hostnode_ceph.osd_pid(cmdlines, 2) == "11"
+    assert (
+        hostnode_ceph.osd_pid(cmdlines, 12) == "10" and hostnode_ceph.osd_pid(cmdlines, 5) is None
+    )
