@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 import hostnode_disks
-from support import fixture_text
+from support import fixture_text, load_module
 
 FSID = "4c0e1e0a-6d5e-4a39-9a49-0d2c3e1b7f10"
 OTHER = "0f9d2a51-33c1-4d1e-8a8e-5b1c2d3e4f50"
@@ -78,3 +78,23 @@ def test_mounts_and_holders_refuse_even_when_forced():
     assert held["reason"] == "/dev/loop3 is in use by dm-0"
     with pytest.raises(ValueError, match="line 1: not a mountinfo line"):
         hostnode_disks.mounted_devices("garbage\n")
+
+
+def test_the_ceph_grain_reads_osd_folders(tmp_path, monkeypatch):
+    """An OSD folder as `ceph-volume raw activate` leaves it (files and the block link)."""
+    grain = load_module("grains", "hostnode_ceph")
+    monkeypatch.setattr(grain, "OSD_ROOT", str(tmp_path))
+    assert grain.hostnode_ceph() == {}
+    folder = tmp_path / "ceph-3"
+    folder.mkdir()
+    for name, text in (("whoami", "3"), ("fsid", "838e6b24"), ("ceph_fsid", FSID),
+                       ("type", "bluestore")):  # fmt: skip
+        (folder / name).write_text(text + "\n")
+    (folder / "block").symlink_to("/dev/null")
+    (tmp_path / "lost+found").mkdir()
+    assert grain.hostnode_ceph() == {
+        "hostnode_ceph_osds": {
+            "3": {"cluster": "ceph", "osd_fsid": "838e6b24", "cluster_fsid": FSID,
+                  "objectstore": "bluestore", "devices": ["/dev/null"], "db_device": None}
+        }
+    }  # fmt: skip
