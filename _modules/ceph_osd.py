@@ -154,10 +154,14 @@ def _device_facts(device):
         "mounted": hostnode_disks.mounted_devices(hostnode_files.read("/proc/self/mountinfo")),
         "holders": sorted(os.listdir(os.path.join(block, "holders"))),
         "osd_cluster_fsid": None,
+        "osd_id": None,
+        "live_ids": {osd["id"] for osd in tree()},
     }
     if any(s["type"] == hostnode_disks.OSD_SIGNATURE for s in signatures):
-        label = _run(["ceph-bluestore-tool", "show-label", "--dev", device])
-        facts["osd_cluster_fsid"] = hostnode_ceph.parse_label(label, device)["ceph_fsid"]
+        text = _run(["ceph-bluestore-tool", "show-label", "--dev", device])
+        label = hostnode_ceph.parse_label(text, device)
+        facts["osd_cluster_fsid"] = label["ceph_fsid"]
+        facts["osd_id"] = int(label["whoami"]) if str(label.get("whoami", "")).isdigit() else None
     return facts
 
 

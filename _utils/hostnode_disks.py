@@ -60,27 +60,46 @@ def verdict(device, facts, cluster_fsid, force=False):
 
         facts: {"signatures": parse_wipefs(...), "devnums": [its and its partitions'
                 major:minor], "mounted": mounted_devices(...), "holders": [names],
-                "osd_fsid"/"osd_cluster_fsid": from the bluestore label, or None}
+                "osd_cluster_fsid", "osd_id": from the bluestore label (None without one),
+                "live_ids": the OSD ids the cluster has}
 
     gives ``{"device", "writable": bool, "reason": None or why not, "osd": "ours" when it
-    already is an OSD of cluster_fsid, else None}``.
+    already is a live OSD of cluster_fsid, else None}``. An OSD of this cluster that was purged
+    is refused like any other content: zapping it is a decision, not a side effect.
     """
+    reason = _in_use(device, facts) or (None if force else _content(device, facts, cluster_fsid))
+    ours = reason is None and _live_osd_of(facts, cluster_fsid)
+    return {"device": device, "writable": reason is None and not ours, "reason": reason,
+            "osd": "ours" if ours else None}  # fmt: skip
+
+
+def _in_use(device, facts):
     busy = sorted(set(facts["devnums"]) & facts["mounted"])
     if busy:
-        return _no(device, f"{device} is mounted (device {', '.join(busy)})")
+        return f"{device} is mounted (device {', '.join(busy)})"
     if facts["holders"]:
-        return _no(device, f"{device} is in use by {', '.join(sorted(facts['holders']))}")
-    kinds = sorted({signature["type"] for signature in facts["signatures"]})
+        return f"{device} is in use by {', '.join(sorted(facts['holders']))}"
+    return None
+
+
+def _kinds(facts):
+    return sorted({signature["type"] for signature in facts["signatures"]})
+
+
+def _live_osd_of(facts, cluster_fsid):
+    whoami = facts.get("osd_id")
+    return (_kinds(facts) == [OSD_SIGNATURE] and facts.get("osd_cluster_fsid") == cluster_fsid
+            and whoami in facts.get("live_ids", {whoami}))  # fmt: skip
+
+
+def _content(device, facts, cluster_fsid):
+    kinds = _kinds(facts)
+    if not kinds or _live_osd_of(facts, cluster_fsid):
+        return None
     if kinds == [OSD_SIGNATURE]:
         owner = facts.get("osd_cluster_fsid")
         if owner == cluster_fsid:
-            return {"device": device, "writable": False, "reason": None, "osd": "ours"}
-        if not force:
-            return _no(device, f"{device} holds an OSD of another cluster (fsid {owner})")
-    elif kinds and not force:
-        return _no(device, f"{device} holds {', '.join(kinds)} (force: true to overwrite)")
-    return {"device": device, "writable": True, "reason": None, "osd": None}
-
-
-def _no(device, reason):
-    return {"device": device, "writable": False, "reason": reason, "osd": None}
+            return (f"{device} holds osd.{facts.get('osd_id')} of this cluster, which was "
+                    "purged (zap it, or force: true)")  # fmt: skip
+        return f"{device} holds an OSD of another cluster (fsid {owner})"
+    return f"{device} holds {', '.join(kinds)} (force: true to overwrite)"

@@ -16,3 +16,6 @@ base:
   'roles:openvz':
     - match: grain
     - openvz
+  'roles:ceph-osd':
+    - match: grain
+    - ceph_osd

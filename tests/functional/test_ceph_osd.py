@@ -1,10 +1,11 @@
 """
 ceph_osd on a real one-host cluster (tests/ceph_cluster.py: Debian's ceph-mon, ceph-mgr and
-ceph-osd, loop devices, its own mount namespace), driven as a user drives it: the states through
-bin/hostnode-call. One cluster for the module: three OSDs created by ceph_osd.present (raw
-method: no device-mapper on this host), HEALTH_OK and a rados round trip, a second run without
-changes, test=True predicting the exact commands, three devices refused and left byte for byte
-as they were, and one OSD removed by ceph_osd.absent while the cluster keeps its data.
+ceph-osd, loop devices, its own mount namespace), driven as a user drives it: `state.apply
+ceph_osd` with this host's devices in pillar, through bin/hostnode-call. One cluster for the
+module: three OSDs created (raw method: no device-mapper on this host), HEALTH_OK and a rados
+round trip, a second run without changes, test=True predicting the exact commands, three
+devices refused and left byte for byte as they were, and one OSD retired (drained, purged)
+while the cluster keeps its data.
 """
 
 import hashlib
@@ -15,6 +16,9 @@ import ceph_cluster
 import pytest
 
 from support import REPO
+
+HOST = "osdhost.lab.example.net"
+DEVICES, RETIRE = "hostnode-ceph-osd-devices", "hostnode-ceph-osd-retire"
 
 pytestmark = pytest.mark.slow
 
@@ -35,40 +39,51 @@ def cluster(tmp_path_factory):
         pytest.skip(reason)
     lab = ceph_cluster.Cluster(osd_devices=6).start()
     lab.home = tmp_path_factory.mktemp("ceph-salt")
+    pillar = lab.home / "pillar"
+    pillar.mkdir()
+    (pillar / "top.sls").write_text("base:\n  '*':\n    - ceph_osd\n")
+    settings = {"hostnode": {"ceph_osd": {"expected_fsid": lab.fsid, "method": "raw"}}}
+    (pillar / "ceph_osd.sls").write_text(json.dumps(settings))
     yield lab
     lab.stop()
 
 
+def salt_env(cluster):
+    return {"HOSTNODE_HOME": str(cluster.home / "salt"), "HOSTNODE_ID": HOST,
+            "HOSTNODE_PILLAR": str(cluster.home / "pillar")}  # fmt: skip
+
+
 def call(cluster, *args):
+    """What bin/hostnode-call printed under "local"."""
     done = cluster.run(str(REPO / "bin/hostnode-call"), "--out=json", *args, check=False,
-                       env={"HOSTNODE_HOME": str(cluster.home)})  # fmt: skip
-    (ret,) = json.loads(done.stdout)["local"].values()
-    return ret
+                       env=salt_env(cluster))  # fmt: skip
+    return json.loads(done.stdout)["local"]
 
 
 def listed(cluster):
-    done = cluster.run(str(REPO / "bin/hostnode-call"), "--out=json", "ceph_osd.list",
-                       env={"HOSTNODE_HOME": str(cluster.home)})  # fmt: skip
     # other clusters' OSDs on this host's loop devices are listed too: keep ours
-    return [osd for osd in json.loads(done.stdout)["local"] if osd["cluster_fsid"] == cluster.fsid]
+    return [osd for osd in call(cluster, "ceph_osd.list") if osd["cluster_fsid"] == cluster.fsid]
 
 
-def present(cluster, devices, *extra):
-    return call(cluster, "state.single", "ceph_osd.present", "name=osds",
-                f"devices={json.dumps(devices)}", *extra)  # fmt: skip
+def apply(cluster, devices, *extra, retire=()):
+    """state.apply ceph_osd with this host's devices (and OSDs to retire) in pillar."""
+    pillar = {"hostnode": {"ceph_osd": {"hosts": {HOST: {"devices": devices}},
+                                        "retire": list(retire)}}}  # fmt: skip
+    returns = call(cluster, "state.apply", "ceph_osd", f"pillar={json.dumps(pillar)}", *extra)
+    return {key.split("_|-")[1]: value for key, value in returns.items()}
 
 
 @pytest.fixture(scope="module")
 def created(cluster):
     devices = cluster.devices[:3]
-    predicted = present(cluster, devices, "test=True")
-    applied = present(cluster, devices)
+    predicted = apply(cluster, devices, "test=True")[DEVICES]
+    applied = apply(cluster, devices)[DEVICES]
     cluster.wait(lambda: cluster.healthy(3), 180, "HEALTH_OK with 3 OSDs")
     cluster.run("ceph", "osd", "pool", "create", "data", "16")
     cluster.run("ceph", "osd", "pool", "application", "enable", "data", "rados")
     cluster.run("rados", "-p", "data", "put", "object", "/etc/os-release")
     return {"devices": devices, "predicted": predicted, "applied": applied,
-            "again": present(cluster, devices)}  # fmt: skip
+            "again": apply(cluster, devices)[DEVICES]}  # fmt: skip
 
 
 def test_present_creates_three_osds_as_test_mode_said(cluster, created):
@@ -102,7 +117,7 @@ def test_a_device_holding_something_is_refused_and_untouched(cluster, created, k
     else:
         cluster.make_foreign_osd(device)
     before = checksum(device)
-    refused = present(cluster, [*created["devices"], device])
+    refused = apply(cluster, [*created["devices"], device])[DEVICES]
     assert refused["result"] is False and refused["changes"] == {}
     assert refused["comment"].startswith("refused, nothing written: " + device)
     reasons = {"ext4": "holds ext4", "gpt": "holds PMBR, gpt",
@@ -111,14 +126,10 @@ def test_a_device_holding_something_is_refused_and_untouched(cluster, created, k
     assert checksum(device) == before
 
 
-def test_absent_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
-    test_the_cluster_is_healthy_and_keeps_an_object(cluster, created) if not cluster.ceph(
-        "osd", "pool", "ls"
-    ) else None
-    predicted = call(cluster, "state.single", "ceph_osd.absent", "name=retire", "osd_ids=[2]",
-                     "test=True")  # fmt: skip
-    removed = call(cluster, "state.single", "ceph_osd.absent", "name=retire", "osd_ids=[2]",
-                   "timeout=300")  # fmt: skip
+def test_retire_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
+    kept = created["devices"][:2]
+    predicted = apply(cluster, kept, "test=True", retire=[2])[RETIRE]
+    removed = apply(cluster, kept, retire=[2])[RETIRE]
     assert removed["result"] is True, removed["comment"]
     assert removed["changes"] == predicted["changes"]
     purge = ["ceph", "osd", "purge", "2", "--yes-i-really-mean-it"]
@@ -126,5 +137,8 @@ def test_absent_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
     assert sorted(n["id"] for n in cluster.ceph("osd", "tree")["nodes"] if n["id"] >= 0) == [0, 1]
     cluster.wait(lambda: cluster.healthy(2), 120, "HEALTH_OK with 2 OSDs")
     assert cluster.run("rados", "-p", "data", "get", "object", "-").stdout.startswith("PRETTY")
-    again = call(cluster, "state.single", "ceph_osd.absent", "name=retire", "osd_ids=[2]")
-    assert again["result"] is True and again["changes"] == {}
+    assert all(r["changes"] == {} for r in apply(cluster, kept, retire=[2]).values())
+    # its device still holds the purged OSD: creating on it again is refused, not done silently
+    again = apply(cluster, created["devices"])[DEVICES]
+    assert again["result"] is False
+    assert "holds osd.2 of this cluster, which was purged" in again["comment"]

@@ -58,6 +58,12 @@ def test_a_blank_device_is_writable_and_an_osd_is_ours_or_foreign():
     osd = [{"offset": 0, "type": "ceph_bluestore", "uuid": None, "label": None}]
     ours = hostnode_disks.verdict("/dev/loop3", facts(signatures=osd, osd_cluster_fsid=FSID), FSID)
     assert (ours["writable"], ours["osd"], ours["reason"]) == (False, "ours", None)
+    purged = hostnode_disks.verdict(
+        "/dev/loop3",
+        facts(signatures=osd, osd_cluster_fsid=FSID, osd_id=2, live_ids={0, 1}),
+        FSID,
+    )
+    assert purged["reason"].startswith("/dev/loop3 holds osd.2 of this cluster, which was purged")
     foreign = hostnode_disks.verdict(
         "/dev/loop3", facts(signatures=osd, osd_cluster_fsid=OTHER), FSID
     )

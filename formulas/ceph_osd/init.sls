@@ -1,0 +1,21 @@
+{#- This host's OSDs: its devices from pillar carry OSDs of the expected cluster, and the OSDs
+    listed to retire are drained and purged. #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ '/map.jinja' import ceph_osd, host with context %}
+{%- if host.get('devices') %}
+
+hostnode-ceph-osd-devices:
+  ceph_osd.present:
+    - devices: {{ host.devices | json }}
+    - method: {{ host.get('method', ceph_osd.method) | json }}
+    - dmcrypt: {{ host.get('dmcrypt', ceph_osd.dmcrypt) | json }}
+    - expected_fsid: {{ ceph_osd.expected_fsid | json }}
+{%- endif %}
+{%- if ceph_osd.retire %}
+
+hostnode-ceph-osd-retire:
+  ceph_osd.absent:
+    - osd_ids: {{ ceph_osd.retire | json }}
+    - zap: {{ ceph_osd.zap_retired | json }}
+    - timeout: {{ ceph_osd.drain_timeout | json }}
+{%- endif %}
