@@ -38,10 +38,7 @@ def __virtual__():
 def _run(argv, check=True):
     if not salt.utils.path.which(argv[0]):
         raise CommandExecutionError(f"{argv[0]} is not installed (packages ceph-osd, ceph-common)")
-    if check:
-        return hostnode_command.run(__salt__["cmd.run_all"], argv)
-    return __salt__["cmd.run_all"](argv, python_shell=False, ignore_retcode=True,
-                                   output_loglevel="debug")  # fmt: skip
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, check=check)
 
 
 def _parsed(parser, argv, source):

@@ -8,10 +8,12 @@ module has a single place that touches the system and tests replace exactly that
 from salt.exceptions import CommandExecutionError
 
 
-def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False):
+def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False, check=True):
     """
     Run argv without a shell; return stdout (and stderr, with_stderr), or raise
-    CommandExecutionError with stderr. timeout (seconds) kills a command that hangs.
+    CommandExecutionError with stderr. timeout (seconds) kills a command that hangs. With
+    check=False, return the whole result (retcode, stdout, stderr) whatever the exit code:
+    for tools whose answer is the exit code.
     """
     result = cmd_run_all(
         argv,
@@ -21,6 +23,8 @@ def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False):
         ignore_retcode=True,
         output_loglevel="trace",
     )
+    if not check:
+        return result
     if result["retcode"] != 0:
         detail = (result["stderr"] or result["stdout"]).strip()
         raise CommandExecutionError(f"{' '.join(argv)} exited {result['retcode']}: {detail}")
