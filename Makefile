@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 APT_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown python3-venv \
 	qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter \
-	open-iscsi multipath-tools fdisk lvm2 udev ceph-mon ceph-mgr ceph-osd ceph-common
+	open-iscsi multipath-tools fdisk lvm2 udev ceph-mon ceph-mgr ceph-osd ceph-common \
+	ceph-mds ceph-fuse
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: demo test lint bench setup apt clean

@@ -327,11 +327,6 @@ def remove(osd_id, zap=False, force=False, timeout=600, test=False):
     _execute(steps["out"])
     if not force:
         _wait_safe(osd_id, timeout)
-        verdict = _ask("ok-to-stop", osd_id, hostnode_ceph.parse_ok_to_stop)
-        if not verdict["ok"]:
-            raise CommandExecutionError(
-                f"osd.{osd_id} is out but not ok to stop: {verdict['reason']}; left running"
-            )
     _execute(steps["purge"])
     return {"osd_id": osd_id, "commands": commands}
 
@@ -348,15 +343,18 @@ def _ask(question, osd_id, parser):
 
 
 def _wait_safe(osd_id, timeout):
+    """Wait until the cluster says osd_id is both safe to destroy and ok to stop."""
     deadline = time.monotonic() + timeout
     while True:
         verdict = _ask("safe-to-destroy", osd_id, hostnode_ceph.parse_safe_to_destroy)
         if verdict["ok"]:
-            return
+            verdict = _ask("ok-to-stop", osd_id, hostnode_ceph.parse_ok_to_stop)
+            if verdict["ok"]:
+                return
         if time.monotonic() > deadline:
             raise CommandExecutionError(
-                f"osd.{osd_id} is out but not safe to destroy after {timeout} s: "
-                f"{verdict['reason']}; it was left out, not purged"
+                f"osd.{osd_id} is out but the cluster still needs it after {timeout} s: "
+                f"{verdict['reason']}; it was left out and running, not purged"
             )
         time.sleep(5)
 

@@ -27,13 +27,16 @@ def parse_raw_list(text):
         {"838e6b24-...": {"ceph_fsid": "44cd092a-...", "device": "/dev/loop0",
                           "osd_id": 0, "osd_uuid": "838e6b24-...", "type": "bluestore"}}
 
-    An OSD with a DB or WAL device lists it as ``device_db`` / ``device_wal``.
+    An OSD with a DB or WAL device lists it as ``device_db`` / ``device_wal``; such a device
+    also gets an entry of its own, without ``osd_id`` and ``device``, which is skipped.
     """
     found = _json(text, "ceph-volume raw list")
     if not isinstance(found, dict):
         raise ValueError("ceph-volume raw list: not a mapping of OSD fsid to OSD")
     osds = []
     for fsid, item in found.items():
+        if isinstance(item, dict) and "osd_id" not in item and "device" not in item:
+            continue  # a DB or WAL device listed alone: its OSD is listed by its main device
         try:
             osds.append(
                 {
@@ -112,7 +115,8 @@ def parse_osd_tree(text):
          "stray": []}
 
     gives ``[{"id", "name", "host", "status", "crush_weight", "reweight", "device_class"}]``
-    (numbers as floats; OSDs outside any host, the strays included, have host None).
+    (numbers as floats; OSDs outside any host, the strays included, have host None). Old
+    trees list an OSD once per bucket holding it: each OSD is returned once.
     """
     tree = _json(text, "ceph osd tree")
     try:
@@ -123,7 +127,7 @@ def parse_osd_tree(text):
             ({"id": node["id"], "name": node["name"], "host": hosts.get(node["id"]),
               "status": node.get("status"), "crush_weight": float(node["crush_weight"]),
               "reweight": float(node["reweight"]), "device_class": node.get("device_class")}
-             for node in nodes if node["type"] == "osd"),
+             for node in {n["id"]: n for n in nodes if n["type"] == "osd"}.values()),
             key=lambda osd: osd["id"],
         )  # fmt: skip
     except (KeyError, TypeError, ValueError) as exc:
@@ -190,7 +194,7 @@ def parse_inventory(text):
                 "path": item["path"],
                 "available": bool(item["available"]),
                 "rejected_reasons": list(item["rejected_reasons"]),
-                "size": int(item["sys_api"]["size"]),
+                "size": int(item["sys_api"]["size"]) if item["sys_api"] else None,
                 "rotational": item["sys_api"].get("rotational") == "1",
             }
             for item in found
@@ -292,3 +296,25 @@ def osd_pid(cmdlines, osd_id):
         ):
             return pid
     return None
+
+
+RSTATS = {"rbytes": "bytes", "rfiles": "files", "rsubdirs": "subdirs", "rentries": "entries",
+          "rctime": "ctime"}  # fmt: skip
+
+
+def parse_rstats(values):
+    """
+    CephFS's recursive statistics of a directory from its virtual xattrs ``ceph.dir.<name>``
+    (``{"rbytes": b"100003", "rfiles": b"2", "rsubdirs": b"2", "rentries": b"3",
+    "rctime": b"1795374948.131613747"}``): ``{"bytes", "files", "subdirs", "entries"}`` as
+    integers and ``ctime``, the newest change below it, as seconds since the epoch (float).
+    """
+    stats = {}
+    for name, key in RSTATS.items():
+        raw = values.get(name)
+        text = raw.decode("ascii", "replace").strip("\0 ") if isinstance(raw, bytes) else raw
+        try:
+            stats[key] = float(text) if key == "ctime" else int(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"ceph.dir.{name}: {raw!r} is not a number") from None
+    return stats

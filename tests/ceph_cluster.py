@@ -1,6 +1,7 @@
 """
 A real one-host Ceph cluster for the tests, from Debian's packages: one mon, one mgr, loop
-devices over sparse files for OSDs, everything under a temporary directory.
+devices over sparse files for OSDs, on demand an MDS and a CephFS mounted with ceph-fuse,
+everything under a temporary directory.
 
 The cluster lives in a private mount namespace whose /etc/ceph, /var/lib/ceph, /var/log/ceph
 and /run/ceph are temporary directories: ceph-volume hard-codes those paths (the bootstrap-osd
@@ -20,7 +21,7 @@ import tempfile
 import time
 import uuid
 
-PACKAGES = ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-common", "ceph-mds", "udev")
+PACKAGES = ("ceph-mon", "ceph-mgr", "ceph-osd", "ceph-common", "ceph-mds", "ceph-fuse", "udev")
 BIND = ("/etc/ceph", "/var/lib/ceph", "/var/log/ceph", "/run/ceph")
 ENV = {"CEPH_VOLUME_ALLOW_LOOP_DEVICES": "true", "CEPH_CONF": "/etc/ceph/ceph.conf"}
 CONF = """[global]
@@ -178,6 +179,24 @@ class Cluster:
                  str(uuid.uuid4()), "--fsid", str(uuid.uuid4()), "--osd-objectstore",
                  "bluestore", "--osd-data", folder, "--keyring", "/dev/null")  # fmt: skip
 
+    def cephfs(self, mountpoint="/var/lib/ceph/tmp/fs"):
+        """An MDS, a filesystem on a pool pair, mounted with ceph-fuse at mountpoint."""
+        self.run("mkdir", "-p", "/var/lib/ceph/mds/ceph-a", mountpoint)
+        key = self.run("ceph", "auth", "get-or-create", "mds.a", "mon", "profile mds", "osd",
+                       "allow rwx", "mds", "allow", "mgr", "profile mds").stdout  # fmt: skip
+        self.run("sh", "-c", "cat > /var/lib/ceph/mds/ceph-a/keyring", stdin=key)
+        self.run("ceph-mds", "-i", "a")
+        for pool in ("cephfs_meta", "cephfs_data"):
+            self.run("ceph", "osd", "pool", "create", pool, "8")
+        self.run("ceph", "fs", "new", "cephfs", "cephfs_meta", "cephfs_data")
+        self.wait(self._mds_active, 90, "an active MDS")
+        self.run("ceph-fuse", mountpoint)
+        return mountpoint
+
+    def _mds_active(self):
+        (filesystem,) = self.ceph("fs", "dump")["filesystems"]
+        return any(mds["state"] == "up:active" for mds in filesystem["mdsmap"]["info"].values())
+
     def raw_list(self):
         return json.loads(self.run("ceph-volume", "raw", "list", "--format", "json").stdout)
 
@@ -197,7 +216,8 @@ class Cluster:
 
     def stop(self):
         if self.holder:
-            for name in ("ceph-osd", "ceph-mds", "ceph-mgr", "ceph-mon"):
+            self.run("sh", "-c", "umount /var/lib/ceph/tmp/fs 2>/dev/null; true", check=False)
+            for name in ("ceph-fuse", "ceph-osd", "ceph-mds", "ceph-mgr", "ceph-mon"):
                 self._kill(name)
             self.run("sh", "-c", "umount /var/lib/ceph/osd/* 2>/dev/null; true", check=False)
             self.holder.kill()

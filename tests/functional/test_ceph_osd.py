@@ -126,6 +126,32 @@ def test_a_device_holding_something_is_refused_and_untouched(cluster, created, k
     assert checksum(device) == before
 
 
+def test_cephfs_rstats_of_a_real_filesystem(cluster, created):
+    """An MDS, a CephFS on a pool pair, ceph-fuse, a few files: du in one call."""
+    root = cluster.cephfs()
+    tree = f"{root}/projects"
+    script = (f"mkdir -p {tree}/a/b && head -c 100000 /dev/urandom > {tree}/a/one"
+              f" && printf hello > {tree}/a/b/two && printf x > {tree}/three && sync")  # fmt: skip
+    cluster.run("sh", "-c", script)
+    # subdirs counts the directory itself; entries = files + subdirs
+    expected = {"bytes": 100006, "files": 3, "subdirs": 3, "entries": 6}
+    seen = {}
+
+    def settled():
+        seen.update(call(cluster, "cephfs.rstats", tree))
+        return {key: seen.get(key) for key in expected} == expected
+
+    try:
+        cluster.wait(settled, 60, "rstats")
+    except RuntimeError:
+        pytest.fail(f"rstats never reached {expected}: last {seen}")
+    assert seen["ctime"] > 1.7e9
+    elsewhere = cluster.run(str(REPO / "bin/hostnode-call"), "cephfs.rstats", "/var/lib/ceph",
+                            check=False, env=salt_env(cluster))  # fmt: skip
+    assert elsewhere.returncode != 0
+    assert "/var/lib/ceph is not on CephFS" in elsewhere.stdout + elsewhere.stderr
+
+
 def test_retire_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
     kept = created["devices"][:2]
     predicted = apply(cluster, kept, "test=True", retire=[2])[RETIRE]

@@ -130,3 +130,36 @@ def test_free_ids_and_the_osd_process():
     assert (
         hostnode_ceph.osd_pid(cmdlines, 12) == "10" and hostnode_ceph.osd_pid(cmdlines, 5) is None
     )
+
+
+def test_rstats_from_the_virtual_xattrs():
+    """Values shaped as ceph-fuse returns them (bytes, rctime as seconds.nanoseconds)."""
+    raw = {"rbytes": b"100006", "rfiles": b"3", "rsubdirs": b"3", "rentries": b"5",
+           "rctime": b"1795374948.131613747"}  # fmt: skip
+    assert hostnode_ceph.parse_rstats(raw) == {
+        "bytes": 100006,
+        "files": 3,
+        "subdirs": 3,
+        "entries": 5,
+        "ctime": 1795374948.131613747,
+    }
+    with pytest.raises(ValueError, match=r"ceph.dir.rfiles: b'x' is not a number"):
+        hostnode_ceph.parse_rstats({**raw, "rfiles": b"x"})
+
+
+def test_raw_db_and_wal_devices_and_a_db_device_alone():
+    osds = hostnode_ceph.parse_raw_list(fixture_text("ceph-volume", "raw-list-db-wal.json"))
+    assert [(o["id"], o["db_device"], o["wal_device"]) for o in osds] == [
+        (0, None, None),
+        (1, None, None),
+        (2, "/dev/loop3", "/dev/loop4"),
+    ]
+    assert hostnode_ceph.parse_raw_list(fixture_text("ceph-volume", "raw-list-db-only.json")) == []
+
+
+def test_lvm_osds_of_a_rook_node():
+    osds = hostnode_ceph.parse_lvm_list(fixture_text("ceph-volume", "lvm-list-rook.json"))
+    assert {o["method"] for o in osds} == {"lvm"} and {o["objectstore"] for o in osds} == {
+        "bluestore"
+    }
+    assert all(o["device_class"] is None and o["devices"] for o in osds)
