@@ -360,11 +360,17 @@ def _wait_safe(osd_id, timeout):
 
 
 def _pid(osd_id):
-    """The pid of the running ceph-osd -i osd_id, read from /proc (no pid file without one)."""
+    """
+    The pid of the running ceph-osd -i osd_id, read from /proc (ceph-osd writes no pid file by
+    default): only processes that see this host's /var/lib/ceph (our mount namespace) count.
+    """
+    ours = os.readlink("/proc/self/ns/mnt")
     cmdlines = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
+                if os.readlink(f"/proc/{entry}/ns/mnt") != ours:
+                    continue
                 with open(f"/proc/{entry}/cmdline", "rb") as handle:
                     cmdlines[entry] = handle.read().decode(errors="replace").split("\0")
             except OSError:
