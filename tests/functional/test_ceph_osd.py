@@ -11,6 +11,7 @@ while the cluster keeps its data.
 import hashlib
 import json
 import pathlib
+import threading
 
 import ceph_cluster
 import pytest
@@ -152,10 +153,37 @@ def test_cephfs_rstats_of_a_real_filesystem(cluster, created):
     assert "/var/lib/ceph is not on CephFS" in elsewhere.stdout + elsewhere.stderr
 
 
+class Watch(threading.Thread):
+    """Every 2 s until stopped: no HEALTH_ERR, and the rados object reads back."""
+
+    def __init__(self, cluster):
+        super().__init__(daemon=True)
+        self.cluster, self.samples, self.errors = cluster, 0, []
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.wait(2):
+            status = self.cluster.ceph("health")["status"]
+            read = self.cluster.run("rados", "-p", "data", "get", "object", "-", check=False)
+            self.samples += 1
+            if status == "HEALTH_ERR" or read.returncode != 0:
+                self.errors.append((status, read.returncode, read.stderr[-200:]))
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stopping.set()
+        self.join()
+
+
 def test_retire_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
     kept = created["devices"][:2]
     predicted = apply(cluster, kept, "test=True", retire=[2])[RETIRE]
-    removed = apply(cluster, kept, retire=[2])[RETIRE]
+    with Watch(cluster) as watch:  # health and the object, sampled while osd.2 drains
+        removed = apply(cluster, kept, retire=[2])[RETIRE]
+    assert watch.samples >= 3 and watch.errors == [], watch.errors
     assert removed["result"] is True, removed["comment"]
     assert removed["changes"] == predicted["changes"]
     purge = ["ceph", "osd", "purge", "2", "--yes-i-really-mean-it"]
