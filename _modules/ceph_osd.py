@@ -143,13 +143,11 @@ def check_device(device, force=False):
 def _device_facts(device):
     _device(device, "device")
     name = os.path.basename(os.path.realpath(device))
-    block = os.path.join("/sys/class/block", name)
     signatures = hostnode_disks.parse_wipefs(_run(["wipefs", "--no-act", "--json", device]))
     facts = {
+        **hostnode_disks.block_facts("/sys/class/block", name),
         "signatures": signatures,
-        "devnums": _devnums(block),
         "mounted": hostnode_disks.mounted_devices(hostnode_files.read("/proc/self/mountinfo")),
-        "holders": sorted(os.listdir(os.path.join(block, "holders"))),
         "osd_cluster_fsid": None,
         "osd_id": None,
         "live_ids": {osd["id"] for osd in tree()},
@@ -160,16 +158,6 @@ def _device_facts(device):
         facts["osd_cluster_fsid"] = label["ceph_fsid"]
         facts["osd_id"] = int(label["whoami"]) if str(label.get("whoami", "")).isdigit() else None
     return facts
-
-
-def _devnums(block):
-    """The major:minor of the device and of its partitions."""
-    found = [hostnode_files.read(os.path.join(block, "dev")).strip()]
-    for entry in sorted(os.listdir(block)):
-        dev = os.path.join(block, entry, "dev")
-        if os.path.exists(os.path.join(block, entry, "partition")):
-            found.append(hostnode_files.read(dev).strip())
-    return found
 
 
 def _device(value, field):

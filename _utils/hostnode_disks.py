@@ -10,6 +10,7 @@ overrides the signatures of one device, never a mount or a holder.
 """
 
 import json
+import os
 
 OSD_SIGNATURE = "ceph_bluestore"
 
@@ -103,3 +104,56 @@ def _content(device, facts, cluster_fsid):
                     "purged (zap it, or force: true)")  # fmt: skip
         return f"{device} holds an OSD of another cluster (fsid {owner})"
     return f"{device} holds {', '.join(kinds)} (force: true to overwrite)"
+
+
+def block_facts(sysfs_block, name):
+    """
+    ``{"devnums", "holders"}`` of block device name from sysfs (``/sys/class/block``): the
+    major:minor of the device and of its partitions, and the kernel's holders of the device.
+    """
+    block = os.path.join(sysfs_block, name)
+    devnums = [_read_line(os.path.join(block, "dev"))]
+    for entry in sorted(os.listdir(block)):
+        if os.path.exists(os.path.join(block, entry, "partition")):
+            devnums.append(_read_line(os.path.join(block, entry, "dev")))
+    return {"devnums": devnums, "holders": sorted(os.listdir(os.path.join(block, "holders")))}
+
+
+def _read_line(path):
+    with open(path, encoding="ascii") as handle:
+        return handle.read().strip()
+
+
+# --- LVM physical volumes --------------------------------------------------------------------
+
+
+def parse_pvs(text):
+    """
+    ``pvs --reportformat json -o pv_name,vg_name`` as ``{pv_name: vg_name or None}``::
+
+        {"report": [{"pv": [{"pv_name": "/dev/loop0", "vg_name": "xenvg"}]}]}
+    """
+    try:
+        (report,) = json.loads(text)["report"]
+        return {pv["pv_name"]: pv["vg_name"] or None for pv in report["pv"]}
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {exc.lineno}: not pvs JSON: {exc.msg}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a pvs JSON report: missing or wrong {exc}") from None
+
+
+def vg_verdict(device, facts, vg_of_device, vg, force=False):
+    """
+    Whether device may become a physical volume of vg: ``{"device", "writable", "reason",
+    "member": True when it already is one}``. vg_of_device is the VG that LVM reports for it
+    (None for none); a PV of another VG is refused even with force, since its VG would lose a
+    disk. Other content follows ``verdict``'s rules.
+    """
+    if vg_of_device == vg:
+        return {"device": device, "writable": False, "reason": None, "member": True}
+    reason = _in_use(device, facts)
+    if reason is None and vg_of_device:
+        reason = f"{device} is a physical volume of volume group {vg_of_device}"
+    if reason is None and not force and _kinds(facts):
+        reason = f"{device} holds {', '.join(_kinds(facts))} (force: true to overwrite)"
+    return {"device": device, "writable": reason is None, "reason": reason, "member": False}

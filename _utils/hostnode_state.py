@@ -9,9 +9,11 @@ state return.
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 
-def run(name, converge, test, subject):
+def run(name, converge, test, subject, notes=None):
     """
     A state return for ``converge(test)``, which returns the changes (``{}`` for none).
+    notes, when given, returns lines the user should read whatever changed (what the running
+    kernel cannot take yet); they are appended to the comment.
 
     An error becomes ``result: False`` with its message, and with the changes that were made
     before it (the ``info`` of a CommandExecutionError) so a half-applied run is reported.
@@ -29,4 +31,6 @@ def run(name, converge, test, subject):
         ret.update(result=None, comment=f"{subject} would be changed")
     else:
         ret["comment"] = f"{subject} changed"
+    if notes:
+        ret["comment"] = "; ".join([ret["comment"], *notes()])
     return ret

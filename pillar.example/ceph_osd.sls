@@ -1,25 +1,10 @@
-# Ceph OSDs (formula formulas/ceph_osd) of a small 3-node cluster: each node has two HDDs whose
-# RocksDB lives on a partition of its NVMe SSD, and one SSD-only OSD. The fsid guards against a
-# ceph.conf that points at another cluster.
+# Ceph OSDs (formula formulas/ceph_osd), common to every site: LVM OSDs (a VG and LV per
+# device, so an HDD's RocksDB can live on an NVMe partition). Each site names its cluster's
+# fsid and its OSD hosts with their devices (site/*.sls); the formula is applied to nodes
+# whose role needs it (role storage, see node.sls' role_formulas).
 hostnode:
   ceph_osd:
-    expected_fsid: 4c0e1e0a-6d5e-4a39-9a49-0d2c3e1b7f10
     method: lvm
-    hosts:
-      stor1.ams1.example.net:
-        devices:
-          - {device: /dev/sda, db_device: /dev/nvme0n1p1, device_class: hdd}
-          - {device: /dev/sdb, db_device: /dev/nvme0n1p2, device_class: hdd}
-          - {device: /dev/sdc, device_class: ssd}
-      stor2.ams1.example.net:
-        devices:
-          - {device: /dev/sda, db_device: /dev/nvme0n1p1, device_class: hdd}
-          - {device: /dev/sdb, db_device: /dev/nvme0n1p2, device_class: hdd}
-          - {device: /dev/sdc, device_class: ssd}
-      stor3.ams1.example.net:
-        devices:
-          - {device: /dev/sda, db_device: /dev/nvme0n1p1, device_class: hdd}
-          - {device: /dev/sdb, db_device: /dev/nvme0n1p2, device_class: hdd}
-          - {device: /dev/sdc, device_class: ssd}
+    dmcrypt: false
     # OSDs to take out of service on the host that has them, e.g. a failing disk:
     retire: []

@@ -1,9 +1,20 @@
-# Site ams1: its own AnyIP prefixes, stable bond MACs and its two-subnet SAN.
+# Site ams1: its own AnyIP prefixes, stable bond MACs, VLANs 100 and 200, a two-subnet SAN,
+# and its Ceph cluster's OSD hosts.
 hostnode:
   anyip:
     prefixes:
       - 203.0.113.0/25
       - 2001:db8:200::/64
+  node:
+    # /etc/hosts of every ams1 node: the Ganeti cluster name and the nodes of the site.
+    hosts:
+      ganeti.ams1.example.net: 10.1.0.10
+      hv1.ams1.example.net: 10.1.0.11
+      hv2.ams1.example.net: 10.1.0.12
+      stor1.ams1.example.net: 10.1.0.21
+      stor2.ams1.example.net: 10.1.0.22
+    bridges:
+      vlans: [100, 200]
   # ams1 replaces NICs often: bond MACs derive from the node's machine-id, not from a NIC.
   bonding:
     bonds:
@@ -11,6 +22,7 @@ hostnode:
         mac: stable
   # ams1's SAN has two subnets, one portal in each, each reached by its own NIC.
   storage_net:
+    subnets: [192.0.2.0/24, 198.51.100.0/24]
     iscsi:
       targets:
         ams1-san:
@@ -21,3 +33,16 @@ hostnode:
           chap_pillar: hostnode_secrets:iscsi:ams1-san
     multipath:
       check: true
+  ceph_osd:
+    expected_fsid: 4c0e1e0a-6d5e-4a39-9a49-0d2c3e1b7f10
+    hosts:
+      stor1.ams1.example.net:
+        devices:
+          - {device: /dev/sda, db_device: /dev/nvme0n1p1, device_class: hdd}
+          - {device: /dev/sdb, db_device: /dev/nvme0n1p2, device_class: hdd}
+          - {device: /dev/sdc, device_class: ssd}
+      stor2.ams1.example.net:
+        devices:
+          - {device: /dev/sda, db_device: /dev/nvme0n1p1, device_class: hdd}
+          - {device: /dev/sdb, db_device: /dev/nvme0n1p2, device_class: hdd}
+          - {device: /dev/sdc, device_class: ssd}

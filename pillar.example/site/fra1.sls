@@ -1,8 +1,25 @@
-# Site fra1: an EqualLogic-style group: one portal (the group IP) in the one SAN subnet,
+# Site fra1: VLAN 300 only, the common AnyIP prefixes (anyip.sls), one Ceph OSD host with
+# SSDs only, and an EqualLogic-style group: one portal (the group IP) in the one SAN subnet,
 # reached through both SAN NICs, which share that subnet. That is the ARP flux condition the
 # arpflux part of storage_net tunes away; each session leaves by its own NIC (iscsiadm ifaces).
 hostnode:
+  node:
+    hosts:
+      ganeti.fra1.example.net: 10.2.0.10
+      hv1.fra1.example.net: 10.2.0.11
+      stor1.fra1.example.net: 10.2.0.21
+    bridges:
+      vlans: [300]
+  ceph_osd:
+    expected_fsid: 9b1d6c2e-3f4a-4e8b-a1c7-5d2e8f0a6b31
+    method: raw
+    hosts:
+      stor1.fra1.example.net:
+        devices:
+          - {device: /dev/nvme1n1, device_class: ssd}
+          - {device: /dev/nvme2n1, device_class: ssd}
   storage_net:
+    subnets: [10.20.0.0/24]
     iscsi:
       targets:
         fra1-eql:

@@ -5,7 +5,7 @@ import yaml
 from support import REPO
 
 SITE_FRA1 = yaml.safe_load((REPO / "pillar.example/site/fra1.sls").read_text())
-SITE_FRA1["hostnode"]["storage_net"]["iscsi"]["enabled"] = True  # as role storage-client does
+SITE_FRA1["hostnode"]["storage_net"]["iscsi"]["enabled"] = True  # as role hypervisor does
 
 
 def states_of(high):

@@ -53,7 +53,7 @@ uname -srvm > "$out/uname.txt"
 iscsid
 multipathd
 
-# --- The node: minion in site ams1 with role storage-client ---------------------------------
+# --- The node: minion in site ams1 with role hypervisor ------------------------------------
 # pillar.example as it is, plus one file: no salt-minion runs here for Salt's beacon states to
 # talk to, so the formula leaves beacons alone (the driver below runs the beacon instead).
 mkdir -p /tmp/salt
@@ -67,7 +67,7 @@ root_dir: /tmp/salt/root
 module_dirs: [/hostnode]
 file_roots: {base: [/hostnode/formulas]}
 pillar_roots: {base: [/tmp/pillar]}
-grains: {roles: [storage-client]}
+grains: {roles: [hypervisor]}
 hostnode: {config_root: /}
 log_level_logfile: debug
 CONFIG

@@ -1,0 +1,735 @@
+"""
+The node itself, as a new hypervisor or storage node needs it before it joins its site: its
+FQDN hostname, the /etc/hosts entries of its cluster and peers, the kernel modules it loads
+with their options (DRBD), its sysctl profile, a bridge per VLAN on its bond with a pinned MAC,
+and the LVM volume group for instance disks; and ``preflight``, the pillar checks that stop a
+bootstrap before anything changes.
+
+Files go under the minion option ``hostnode:config_root`` (default ``/``), each owned by
+hostnode: ``/etc/hostname``, one marked block of ``/etc/hosts`` (the rest of the file is kept),
+``/etc/modules-load.d/hostnode.conf``, ``/etc/modprobe.d/hostnode.conf``,
+``/etc/sysctl.d/90-hostnode-node.conf`` and the bridges' files for the network backend. Every
+function that changes something takes ``test=True`` and then returns the same changes without
+making them.
+"""
+
+import glob
+import os
+import re
+import tempfile
+
+import salt.utils.path
+import salt.utils.platform
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+import hostnode_bond
+import hostnode_bridge
+import hostnode_command
+import hostnode_disks
+import hostnode_files
+import hostnode_netbackend
+import hostnode_node
+import hostnode_validate
+
+__virtualname__ = "node"
+
+HOSTNAME_FILE = "etc/hostname"
+HOSTS_FILE = "etc/hosts"
+MODULES_LOAD_FILE = "etc/modules-load.d/hostnode.conf"
+MODPROBE_FILE = "etc/modprobe.d/hostnode.conf"
+SYSCTL_FILE = "etc/sysctl.d/90-hostnode-node.conf"
+HEADER = "Managed by hostnode (node formula); local changes are overwritten."
+SYSFS_MODULE = "/sys/module"
+_VG_NAME = re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9_+.-]{0,126}$")
+BRIDGE_FILE_GLOBS = (
+    "etc/network/interfaces.d/hostnode-bridge-*",
+    "etc/netplan/90-hostnode-bridge-*.yaml",
+    "etc/systemd/network/90-hostnode-bridge-*",
+    "etc/systemd/network/*.network.d/hostnode-bridge-vlans.conf",
+)
+
+
+def __virtual__():
+    if not salt.utils.platform.is_linux():
+        return (False, "node: hostnode nodes run Linux")
+    if not salt.utils.path.which("ip"):
+        return (False, "node: the ip command (package iproute2) is not installed")
+    return __virtualname__
+
+
+def _run(argv, check=True):
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, check=check)
+
+
+def _config_root():
+    return __salt__["config.get"]("hostnode:config_root", "/") or "/"
+
+
+def _path(relative):
+    return os.path.join(_config_root(), relative)
+
+
+def _invalid(exc):
+    return SaltInvocationError(str(exc))
+
+
+def roles():
+    """
+    The node's roles: its ``roles`` grain and the pillar list ``hostnode:roles``, in that order,
+    each once.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' node.roles
+    """
+    found = []
+    sources = (
+        ("grain roles", __grains__.get("roles")),
+        ("pillar hostnode:roles", __pillar__.get("hostnode", {}).get("roles")),
+    )
+    for source, value in sources:
+        for role in hostnode_validate.as_list(value or [], source):
+            if not isinstance(role, str) or not role:
+                raise SaltInvocationError(f"{source}: {role!r} is not a role name")
+            if role not in found:
+                found.append(role)
+    return found
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+
+def _file_plan(relative, new, mode=0o644):
+    path = _path(relative)
+    old = hostnode_files.read(path)
+    if old == new:
+        return None
+    return {"path": path, "backend": "files", "old": old, "new": new, "mode": mode}
+
+
+def _write(plans):
+    done = {}
+    for plan in plans:
+        try:
+            hostnode_files.replace(plan["path"], plan["new"], plan["mode"])
+        except OSError as exc:
+            raise CommandExecutionError(f"{plan['path']}: {exc}", info=_files(done)) from None
+        done[plan["path"]] = plan
+    return _files(done)
+
+
+def _files(plans):
+    return {plan["path"]: hostnode_files.diff(plan["path"], plan["old"], plan["new"])
+            for plan in (plans.values() if isinstance(plans, dict) else plans) if plan}  # fmt: skip
+
+
+# --- Hostname and /etc/hosts ------------------------------------------------------------------
+
+
+def hostname(name=None, test=False):
+    """
+    Give the node its fully qualified name, live (the kernel's hostname, which ``hostname``
+    prints and Ganeti requires to be the FQDN) and in /etc/hostname. name defaults to the minion
+    id. Returns ``{"hostname": {"old", "new"}, "files": {path: diff}}`` with what changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' node.hostname hv1.ams1.example.net test=True
+    """
+    try:
+        wanted = hostnode_node.fqdn(name or __opts__["id"], "name")
+    except ValueError as exc:
+        raise _invalid(exc) from None
+    current = hostnode_files.read("/proc/sys/kernel/hostname").strip()
+    plan = _file_plan(HOSTNAME_FILE, hostnode_node.render_hostname(wanted))
+    changes = {}
+    if current != wanted:
+        changes["hostname"] = {"old": current, "new": wanted}
+    if plan:
+        changes["files"] = _files([plan])
+    if test or not changes:
+        return changes
+    if current != wanted:
+        _run(["hostname", wanted])
+    if plan:
+        _write([plan])
+    return changes
+
+
+def hosts(entries, test=False):
+    """
+    Keep hostnode's block of /etc/hosts (at the top of the file, so its names win over a
+    ``127.0.1.1`` line of the installer) holding ``ip fqdn short`` for entries
+    (``{fqdn: ip}``: the node, its cluster name and its peers). Lines outside the block are
+    never changed. Returns ``{"files": {path: diff}}`` or ``{}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' node.hosts '{hv1.ams1.example.net: 10.1.0.11}' test=True
+    """
+    try:
+        wanted = hostnode_node.hosts_entries(entries or {}, "entries")
+    except ValueError as exc:
+        raise _invalid(exc) from None
+    path = _path(HOSTS_FILE)
+    old = hostnode_files.read(path)
+    try:
+        new = hostnode_node.render_hosts(old, wanted)
+    except ValueError as exc:
+        raise CommandExecutionError(f"{path}: {exc}") from None
+    plan = _file_plan(HOSTS_FILE, new) if new != (old or "") else None
+    if not plan:
+        return {}
+    return {"files": _files([plan]) if test else _write([plan])}
+
+
+def hosts_shadowed(entries):
+    """
+    Lines of /etc/hosts outside hostnode's block that give one of entries' names another
+    address: harmless for lookups (the block comes first) but confusing to a reader.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' node.hosts_shadowed '{hv1.ams1.example.net: 10.1.0.11}'
+    """
+    try:
+        wanted = hostnode_node.hosts_entries(entries or {}, "entries")
+        return hostnode_node.shadowing_lines(hostnode_files.read(_path(HOSTS_FILE)), wanted)
+    except ValueError as exc:
+        raise _invalid(exc) from None
+
+
+# --- Kernel modules ---------------------------------------------------------------------------
+
+
+def kernel_modules(modules, test=False):
+    """
+    Load modules at boot (modules-load.d) with their options (modprobe.d), and load now those
+    this kernel has and has not loaded. modules: ``{name: {options: {key: value}}}``. Returns
+    ``{"files": {path: diff}, "loaded": [names]}`` with what changes; see
+    ``kernel_modules_status`` for modules this kernel lacks or loaded with other options.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' node.kernel_modules '{drbd: {options: {minor_count: 255}}}' test=True
+    """
+    wanted = _modules(modules)
+    plans = [
+        _file_plan(MODULES_LOAD_FILE, hostnode_node.render_modules_load(wanted, HEADER)),
+        _file_plan(MODPROBE_FILE, hostnode_node.render_modprobe(wanted, HEADER)),
+    ]
+    plans = [plan for plan in plans if plan]
+    status = kernel_modules_status(modules)
+    to_load = [name for name in sorted(wanted) if name in status["loadable"]]
+    changes = {}
+    if plans:
+        changes["files"] = _files(plans)
+    if to_load:
+        changes["loaded"] = to_load
+    if test or not changes:
+        return changes
+    files = _write(plans)
+    loaded = []
+    for name in to_load:
+        options = [f"{k}={v}" for k, v in sorted(wanted[name].items())]
+        try:
+            _run(["modprobe", name, *options])
+        except CommandExecutionError as exc:
+            info = {"files": files, "loaded": loaded} if files else {"loaded": loaded}
+            raise CommandExecutionError(str(exc), info=info) from None
+        loaded.append(name)
+    return changes
+
+
+def _modules(modules):
+    try:
+        return hostnode_node.kernel_modules(modules or {}, "modules")
+    except ValueError as exc:
+        raise _invalid(exc) from None
+
+
+def kernel_modules_status(modules):
+    """
+    ``{"loaded": [...], "loadable": [...], "unavailable": [...], "option_mismatches": {module:
+    {option: {wanted, loaded}}}}`` for modules against the running kernel: a module it does not
+    have is loaded at boot once it has it; a loaded module keeps its options until reloaded.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' node.kernel_modules_status '{drbd: {options: {minor_count: 255}}}'
+    """
+    wanted = _modules(modules)
+    status = {"loaded": [], "loadable": [], "unavailable": [], "option_mismatches": {}}
+    parameters = {}
+    for name in sorted(wanted):
+        if os.path.isdir(os.path.join(SYSFS_MODULE, name)):
+            status["loaded"].append(name)
+            parameters[name] = _module_parameters(name)
+        elif _run(["modprobe", "--dry-run", "--quiet", name], check=False)["retcode"] == 0:
+            status["loadable"].append(name)
+        else:
+            status["unavailable"].append(name)
+    status["option_mismatches"] = hostnode_node.option_mismatches(wanted, parameters)
+    return status
+
+
+def _module_parameters(name):
+    folder = os.path.join(SYSFS_MODULE, name, "parameters")
+    if not os.path.isdir(folder):
+        return {}
+    return {entry: (hostnode_files.read(os.path.join(folder, entry)) or "").strip()
+            for entry in sorted(os.listdir(folder))}  # fmt: skip
+
+
+# --- sysctl profile ---------------------------------------------------------------------------
+
+
+def sysctl(values, test=False):
+    """
+    Set the node's sysctl profile live and in hostnode's sysctl.d file (the node formula's
+    one file; arpflux keeps its own per-interface file). Keys this kernel does not have yet
+    (a module not loaded) are persisted and apply at boot. Returns ``{"sysctl": {key: {"old",
+    "new"}}, "files": {path: diff}}`` with what changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' node.sysctl '{vm.swappiness: 10, net.ipv4.ip_forward: 0}' test=True
+    """
+    wanted = _sysctl_values(values)
+    current = {key: _sysctl_read(key) for key in wanted}
+    writes = hostnode_node.sysctl_writes(wanted, current)
+    plan = _file_plan(SYSCTL_FILE, hostnode_node.render_sysctl(wanted, HEADER))
+    changes = _sysctl_changes(writes, plan)
+    if test or not changes:
+        return changes
+    if writes:
+        _run(["sysctl", "-q", "-w", *(f"{key}={new}" for key, _, new in writes)])
+    if plan:
+        _write([plan])
+    return _sysctl_changes([(k, o, _sysctl_read(k)) for k, o, _ in writes], plan)
+
+
+def sysctl_absent_keys(values):
+    """
+    The keys of values that this kernel does not have (persisted only until it has them).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' node.sysctl_absent_keys '{net.bridge.bridge-nf-call-iptables: 0}'
+    """
+    return [key for key in sorted(_sysctl_values(values)) if _sysctl_read(key) is None]
+
+
+def _sysctl_values(values):
+    try:
+        return hostnode_node.sysctl_profile(values or {}, "values")
+    except ValueError as exc:
+        raise _invalid(exc) from None
+
+
+def _sysctl_read(key):
+    text = hostnode_files.read(hostnode_node.proc_path(key))
+    return None if text is None else " ".join(text.split())
+
+
+def _sysctl_changes(writes, plan):
+    changes = {}
+    if writes:
+        changes["sysctl"] = {key: {"old": old, "new": new} for key, old, new in writes}
+    if plan:
+        changes["files"] = _files([plan])
+    return changes
+
+
+# --- Bridges per VLAN -------------------------------------------------------------------------
+
+
+def bridges(bond, vlans, mac="stable", seed=None, persist=True, backend=None, test=False):
+    """
+    A bridge per VLAN (``br0100`` for 100) whose port is the VLAN device on bond
+    (``bond0.100``), with a pinned MAC, live and for the network backend.
+
+    vlans
+        VLAN ids (``[100, 200]``) or ``{id: {mac: ...}}``; ``null`` in the list is an untagged
+        bridge on the bond itself (``br-bond0``).
+
+    mac
+        The MAC policy, as for bonds: ``stable`` (derived from the node's machine-id, or seed,
+        and the bridge name, see ``bond.stable_mac``), ``port`` (the bond's own MAC, pinned by
+        the bonding formula) or an explicit MAC for a single bridge.
+
+    Returns ``{"links": {bridge: {created, mac, port}}, "files": {path: diff}}`` with what
+    changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' node.bridges bond0 '[100, 200]' test=True
+        salt 'hv*' node.bridges bond0 '{100: {mac: "02:00:00:00:01:00"}}'
+    """
+    hostnode_validate.interface_name(bond, "bond")
+    links = _links()
+    items = hostnode_bridge.wanted(bond, *_vlans_and_macs(bond, vlans, mac, seed, links))
+    problems = hostnode_bridge.problems(links, items)
+    if problems:
+        raise CommandExecutionError("; ".join(problems) + " (nothing changed)")
+    commands = hostnode_bridge.plan(links, items)
+    file_plans = _bridge_file_plans(items, backend) if persist else []
+    changes = _bridge_changes(links, _predicted(links, items) if commands else links, items,
+                              file_plans)  # fmt: skip
+    if test or not changes:
+        return changes
+    done = []
+    for argv in commands:
+        try:
+            _run(argv)
+        except CommandExecutionError as exc:
+            info = _bridge_changes(links, _links(), items, [])
+            raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
+        done.append(argv)
+    _write(file_plans)
+    return _bridge_changes(links, _links(), items, file_plans)
+
+
+def _links():
+    try:
+        return hostnode_bridge.parse_links(_run(["ip", "-json", "-d", "link", "show"]))
+    except ValueError as exc:
+        raise CommandExecutionError(f"ip link: {exc}") from None
+
+
+def _vlans_and_macs(bond, vlans, mac, seed, links):
+    if isinstance(vlans, dict):
+        settings = dict(vlans)
+    else:
+        settings = {vlan: {} for vlan in hostnode_validate.as_list(vlans, "vlans")}
+    ids, macs = [], {}
+    for key, options in settings.items():
+        field = f"vlans:{key}"
+        vlan = _vlan_id(key, field)
+        bridge = hostnode_bridge.name(vlan, bond)
+        policy = (options or {}).get("mac", mac)
+        macs[bridge] = _bridge_mac(policy, bridge, bond, seed, links, f"{field}:mac")
+        ids.append(vlan)
+    return ids, macs
+
+
+def _vlan_id(value, field):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or not 1 <= int(value) <= 4094:
+        raise SaltInvocationError(f"{field}: a VLAN id is 1-4094 (or null for untagged)")
+    return int(value)
+
+
+def _bridge_mac(policy, bridge, bond, seed, links, field):
+    if policy == "stable":
+        return __salt__["bond.stable_mac"](bridge, seed)
+    if policy == "port":
+        if not (links.get(bond) or {}).get("mac"):
+            raise SaltInvocationError(
+                f"{field}: port takes {bond}'s MAC, and {bond} does not exist"
+            )
+        return links[bond]["mac"]
+    mac = hostnode_bond.normal_mac(policy)
+    if mac is None or hostnode_bond.mac_problem(mac):
+        raise SaltInvocationError(f"{field}: {policy!r} is not stable, port or a unicast MAC")
+    return mac
+
+
+def _predicted(links, items):
+    after = {name: dict(link) for name, link in links.items()}
+    for item in items:
+        after.setdefault(item["port"], {"kind": "vlan", "mac": None, "up": True})
+        after[item["port"]].update(master=item["bridge"], up=True)
+        after[item["bridge"]] = {"kind": "bridge", "mac": item["mac"], "master": None, "up": True}
+    return after
+
+
+def _bridge_changes(before, after, items, file_plans):
+    changes = {}
+    links = hostnode_bridge.changes(before, after, items)
+    if links:
+        changes["links"] = links
+    if file_plans:
+        changes["files"] = _files(file_plans)
+    return changes
+
+
+def _bridge_file_plans(items, backend):
+    root = _config_root()
+    wanted = {}
+    if items:
+        backend = hostnode_netbackend.chosen(backend, root)
+        bond_network = _bond_network(root, items[0]["link"]) if backend == "networkd" else None
+        wanted = hostnode_bridge.render(backend, items, bond_network)
+    found = (glob.glob(os.path.join(root, pattern)) for pattern in BRIDGE_FILE_GLOBS)
+    owned = {os.path.relpath(path, root) for paths in found for path in paths}
+    plans = [_file_plan(relative, wanted.get(relative)) for relative in sorted(set(wanted) | owned)]
+    plans = [plan for plan in plans if plan]
+    for plan in plans:
+        if plan["new"] is not None:
+            _validate(backend, plan, items, root)
+    return plans
+
+
+def _bond_network(root, bond):
+    folder = os.path.join(root, "etc/systemd/network")
+    for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        text = (
+            hostnode_files.read(os.path.join(folder, entry)) if entry.endswith(".network") else None
+        )
+        if text and any(line.strip() == f"Name={bond}" for line in text.splitlines()):
+            return os.path.join("etc/systemd/network", entry)
+    raise CommandExecutionError(
+        f"networkd: no .network file under {folder} matches {bond}; the VLANs are declared in a "
+        "drop-in beside it (nothing changed)"
+    )
+
+
+def _validate(backend, plan, items, root):
+    """The backend's own tool reads the rendered file (netplan: with the node's own files)."""
+    if backend == "ifupdown" and salt.utils.path.which("ifquery"):
+        with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:
+            copy = os.path.join(scratch, "interfaces")
+            hostnode_files.replace(copy, plan["new"])
+            for item in items:
+                _checked(plan["path"], ["ifquery", "-i", copy, item["bridge"]])
+    elif backend == "netplan" and salt.utils.path.which("netplan"):
+        with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:
+            folder = os.path.join(root, "etc/netplan")
+            for entry in sorted(os.listdir(folder)):
+                if entry.endswith(".yaml") and entry != os.path.basename(plan["path"]):
+                    text = hostnode_files.read(os.path.join(folder, entry))
+                    hostnode_files.replace(os.path.join(scratch, "etc/netplan", entry), text, 0o600)
+            ours = os.path.join(scratch, "etc/netplan", os.path.basename(plan["path"]))
+            hostnode_files.replace(ours, plan["new"], 0o600)
+            _checked(plan["path"], ["netplan", "generate", "--root-dir", scratch])
+
+
+def _checked(path, argv):
+    try:
+        _run(argv)
+    except CommandExecutionError as exc:
+        raise CommandExecutionError(
+            f"{path} is rejected by {argv[0]}: {exc} (nothing changed)"
+        ) from None
+
+
+# --- LVM volume group -------------------------------------------------------------------------
+
+
+def volume_group(name, devices, test=False):
+    """
+    The LVM volume group name for instance disks, holding devices: created, or extended with
+    the devices it lacks. Each device is checked first by hostnode itself (wipefs signatures,
+    mounts, holders, the VG LVM reports it in), as for Ceph OSDs: a device holding anything is
+    refused unless its entry says ``force: true``; a physical volume of another VG is always
+    refused. A device of the VG that is no longer listed is never removed.
+
+    devices
+        Device paths, or ``{device, force}`` entries.
+
+    Returns ``{"commands": [...], "added": [devices]}`` with what changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' node.volume_group xenvg '[/dev/sdb, /dev/sdc]' test=True
+        salt 'hv*' node.volume_group xenvg '[{device: /dev/sdb, force: true}]'
+    """
+    if not isinstance(name, str) or not _VG_NAME.match(name):
+        raise SaltInvocationError(f"name: {name!r} is not a volume group name")
+    verdicts = volume_group_check(name, devices)
+    refused = [v["reason"] for v in verdicts if v["reason"]]
+    if refused:
+        raise SaltInvocationError("refused, nothing written: " + "; ".join(refused))
+    new = [v for v in verdicts if v["writable"]]
+    if not new:
+        return {}
+    exists = bool(_vgs(name))
+    commands = [
+        ["pvcreate", *(["--yes", "--force"] if v["force"] else []), v["device"]] for v in new
+    ]
+    commands.append(["vgextend" if exists else "vgcreate", name, *(v["device"] for v in new)])
+    changes = {"commands": commands, "added": [v["device"] for v in new]}
+    if test:
+        return changes
+    done = []
+    for argv in commands:
+        try:
+            _run(argv)
+        except CommandExecutionError as exc:
+            raise CommandExecutionError(str(exc), info={"commands": done} if done else {}) from None
+        done.append(argv)
+    return changes
+
+
+def volume_group_check(name, devices):
+    """
+    ``[{device, writable, reason, member, force}]``: whether each of devices may join volume
+    group name, read without writing anything (see ``volume_group``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' node.volume_group_check xenvg '[/dev/sdb]'
+    """
+    listed = hostnode_validate.as_list(devices, "devices")
+    entries = [_vg_entry(item, f"devices:{index}") for index, item in enumerate(listed)]
+    if not entries:
+        raise SaltInvocationError("devices: list at least one device")
+    pvs = {os.path.realpath(pv): vg for pv, vg in _pvs().items()}
+    mounted = hostnode_disks.mounted_devices(hostnode_files.read("/proc/self/mountinfo"))
+    verdicts = []
+    for entry in entries:
+        device = entry["device"]
+        real = os.path.realpath(device)
+        facts = {
+            **hostnode_disks.block_facts("/sys/class/block", os.path.basename(real)),
+            "signatures": hostnode_disks.parse_wipefs(
+                _run(["wipefs", "--no-act", "--json", device])
+            ),
+            "mounted": mounted,
+        }
+        verdict = hostnode_disks.vg_verdict(device, facts, pvs.get(real), name, entry["force"])
+        verdicts.append({**verdict, "force": entry["force"]})
+    return verdicts
+
+
+def _vg_entry(item, field):
+    item = {"device": item} if isinstance(item, str) else item
+    if not isinstance(item, dict) or "device" not in item or set(item) - {"device", "force"}:
+        raise SaltInvocationError(f"{field}: a device path or {{device, force}}")
+    device = item["device"]
+    if not isinstance(device, str) or not device.startswith("/dev/") or ".." in device:
+        raise SaltInvocationError(f"{field}:device: {device!r} is not a device path under /dev")
+    if not os.path.exists(device):
+        raise SaltInvocationError(f"{field}:device: {device} does not exist")
+    if not isinstance(item.get("force", False), bool):
+        raise SaltInvocationError(f"{field}:force: must be true or false")
+    return {"device": device, "force": item.get("force", False)}
+
+
+def _pvs():
+    text = _run(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name"])
+    try:
+        return hostnode_disks.parse_pvs(text)
+    except ValueError as exc:
+        raise CommandExecutionError(f"pvs: {exc}") from None
+
+
+def _vgs(name):
+    result = _run(["vgs", "--reportformat", "json", "-o", "vg_name", name], check=False)
+    return result["retcode"] == 0
+
+
+# --- Role formulas and preflight -----------------------------------------------------------
+
+
+def formulas(role_formulas):
+    """
+    The formulas (SLS names) the node's roles need, in the order of role_formulas
+    (``{role: [sls, ...]}``), each once; roles without an entry are other formulas' business.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' node.formulas '{hypervisor: [bonding, node.bridges], storage: [ceph_osd]}'
+    """
+    if not isinstance(role_formulas, dict):
+        raise SaltInvocationError("role_formulas: expected a mapping of role to formula list")
+    node_roles = roles()
+    found = []
+    for role, names in role_formulas.items():
+        if role in node_roles:
+            for name in hostnode_validate.as_list(names, f"role_formulas:{role}"):
+                if name not in found:
+                    found.append(name)
+    return found
+
+
+def preflight(settings, formulas=()):
+    """
+    Check a node's pillar before its highstate changes anything; raise CommandExecutionError
+    naming every offending pillar key, or return True. The node formula calls it while
+    rendering, so a failure stops the whole highstate, test=True included.
+
+    settings
+        The node formula's merged data (``hostnode:node`` over its defaults).
+
+    formulas
+        The formulas the node gets (``node.formulas``): with storage_net or a part of it,
+        global rp_filter and ARP keys are refused in the sysctl profile (arpflux owns them).
+
+    Also checked: AnyIP prefixes (pillar ``hostnode:anyip:prefixes``) must not overlap a storage
+    subnet (``hostnode:storage_net:subnets``) nor hold a node address (``addresses``, and the
+    node's own line of ``hosts``); the volume group's devices must be free.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' node.preflight "$(salt-call --out=json pillar.get hostnode:node)"
+    """
+    pillar = __pillar__.get("hostnode", {})
+    try:
+        own = hostnode_node.fqdn(settings.get("fqdn") or __opts__["id"], "hostnode:node:fqdn")
+    except ValueError as exc:
+        raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
+    addresses = _listed("hostnode:node:addresses", settings.get("addresses"))
+    hosts = settings.get("hosts") or {}
+    addresses.update({f"hostnode:node:hosts:{n}": ip for n, ip in hosts.items() if n == own})
+    anyip = _listed("hostnode:anyip:prefixes", (pillar.get("anyip") or {}).get("prefixes"))
+    subnets = _listed(
+        "hostnode:storage_net:subnets", (pillar.get("storage_net") or {}).get("subnets")
+    )
+    sysctl = {key: (f"hostnode:node:sysctl:{key}", value)
+              for key, value in (settings.get("sysctl") or {}).items()}  # fmt: skip
+    try:
+        for key, value in {**anyip, **subnets}.items():
+            hostnode_validate.prefix(value, key)
+        addresses = {key: hostnode_node.address(ip, key) for key, ip in addresses.items()}
+        storage_node = any(name.split(".")[0] == "storage_net" for name in formulas)
+        problems = hostnode_node.pillar_problems(anyip, subnets, addresses, sysctl, storage_node)
+    except (ValueError, SaltInvocationError) as exc:
+        raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
+    problems += _volume_group_problems(settings.get("lvm") or {})
+    if problems:
+        raise CommandExecutionError("pillar refused, nothing changed: " + "; ".join(problems))
+    return True
+
+
+def _listed(key, values):
+    return {f"{key}:{index}": value for index, value in enumerate(values or [])}
+
+
+def _volume_group_problems(lvm):
+    if not lvm.get("vg") or not lvm.get("devices"):
+        return []
+    key = "hostnode:node:lvm:devices"
+    try:
+        verdicts = volume_group_check(lvm["vg"], lvm["devices"])
+    except SaltInvocationError as exc:
+        return [f"{key}:{exc}"]
+    return [f"{key}:{index}: {v['reason']}" for index, v in enumerate(verdicts) if v["reason"]]

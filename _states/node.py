@@ -1,0 +1,155 @@
+"""
+The node's identity and kernel settings, its bridges per VLAN and its volume group for instance
+disks, as the node formula applies them (see the ``node`` execution module). Each state computes
+its changes once: test=True predicts exactly what a real run changes.
+
+.. code-block:: yaml
+
+    hostnode-node-hostname:
+      node.hostname:
+        - name: hv1.ams1.example.net
+
+    hostnode-node-bridges:
+      node.bridges:
+        - bond: bond0
+        - vlans: [100, 200]
+"""
+
+import hostnode_state
+
+__virtualname__ = "node"
+
+
+def __virtual__():
+    if "node.hostname" not in __salt__:
+        return (False, "node: the node execution module is not available")
+    return __virtualname__
+
+
+def _test():
+    return bool(__opts__["test"])
+
+
+def hostname(name):
+    """
+    The node's FQDN, live and in /etc/hostname.
+
+    .. code-block:: yaml
+
+        hostnode-node-hostname:
+          node.hostname:
+            - name: hv1.ams1.example.net
+    """
+    return hostnode_state.run(
+        name, lambda test: __salt__["node.hostname"](name, test=test), _test(), "The hostname"
+    )
+
+
+def hosts(name, entries):
+    """
+    hostnode's block of /etc/hosts: ``ip fqdn short`` per entry, the rest of the file kept.
+
+    .. code-block:: yaml
+
+        hostnode-node-hosts:
+          node.hosts:
+            - entries:
+                hv1.ams1.example.net: 10.1.0.11
+                ganeti.ams1.example.net: 10.1.0.10
+    """
+
+    def notes():
+        shadowed = __salt__["node.hosts_shadowed"](entries)
+        return [f"lines outside the block name our hosts otherwise: {shadowed}"] if shadowed else []
+
+    return hostnode_state.run(
+        name, lambda test: __salt__["node.hosts"](entries, test=test), _test(),
+        "The hosts entries", notes,
+    )  # fmt: skip
+
+
+def kernel_modules(name, modules):
+    """
+    Kernel modules loaded at boot with their options, and now where the kernel has them.
+
+    .. code-block:: yaml
+
+        hostnode-node-kernel-modules:
+          node.kernel_modules:
+            - modules:
+                drbd: {options: {minor_count: 255, usermode_helper: /bin/true}}
+    """
+
+    def notes():
+        status = __salt__["node.kernel_modules_status"](modules)
+        found = []
+        if status["unavailable"]:
+            found.append(f"not in the running kernel, loaded at boot once it has them: "
+                         f"{', '.join(status['unavailable'])}")  # fmt: skip
+        for module, options in sorted(status["option_mismatches"].items()):
+            found.append(f"{module} is loaded with other options until it is reloaded: {options}")
+        return found
+
+    return hostnode_state.run(
+        name, lambda test: __salt__["node.kernel_modules"](modules, test=test), _test(),
+        "The kernel modules", notes,
+    )  # fmt: skip
+
+
+def sysctl(name, values):
+    """
+    The node's sysctl profile, live and in hostnode's sysctl.d file.
+
+    .. code-block:: yaml
+
+        hostnode-node-sysctl:
+          node.sysctl:
+            - values:
+                vm.swappiness: 10
+    """
+
+    def notes():
+        absent = __salt__["node.sysctl_absent_keys"](values)
+        return [f"not in the running kernel, set at boot: {', '.join(absent)}"] if absent else []
+
+    return hostnode_state.run(
+        name, lambda test: __salt__["node.sysctl"](values, test=test), _test(),
+        "The sysctl profile", notes,
+    )  # fmt: skip
+
+
+def bridges(name, bond, vlans, mac="stable", seed=None, persist=True, backend=None):
+    """
+    A bridge per VLAN on bond, with a pinned MAC, live and for the network backend.
+
+    .. code-block:: yaml
+
+        hostnode-node-bridges:
+          node.bridges:
+            - bond: bond0
+            - vlans: [100, 200]
+            - mac: stable
+    """
+
+    def converge(test):
+        return __salt__["node.bridges"](bond, vlans, mac, seed, persist, backend, test=test)
+
+    return hostnode_state.run(name, converge, _test(), f"The bridges on {bond}")
+
+
+def volume_group(name, devices):
+    """
+    The volume group name holding devices (created or extended; never reduced).
+
+    .. code-block:: yaml
+
+        xenvg:
+          node.volume_group:
+            - devices:
+                - /dev/disk/by-id/ata-EXAMPLE-1
+                - {device: /dev/sdc, force: true}
+    """
+    return hostnode_state.run(
+        name, lambda test: __salt__["node.volume_group"](name, devices, test=test), _test(),
+        f"Volume group {name}",
+    )  # fmt: skip

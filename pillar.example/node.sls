@@ -1,0 +1,16 @@
+# The node formula (formulas/node) for every node: DRBD for Ganeti's mirrored disks and a
+# sysctl profile. Sites list their hosts and VLANs (site/*.sls), roles what differs by role.
+hostnode:
+  node:
+    kernel_modules:
+      # As Ganeti documents it: enough minors for every instance disk, and no usermode helper
+      # (Ganeti handles DRBD events itself).
+      drbd:
+        options:
+          minor_count: 255
+          usermode_helper: /bin/true
+    sysctl:
+      vm.swappiness: 10
+      kernel.panic: 10
+      # No global rp_filter or ARP keys here: on a node that gets storage_net, arpflux owns
+      # them (and the node formula refuses them); strict rp_filter 1 drops multipath replies.

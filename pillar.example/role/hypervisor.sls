@@ -1,0 +1,25 @@
+# Role hypervisor (Ganeti/KVM): two dedicated SAN NICs, named here so they are tuned even
+# before they have addresses, with reverse-path filtering off on them (the SAN answers from
+# either portal); the login to the site's SAN targets (site/*.sls), whose CHAP secrets this
+# role gets; and the volume group for instance disks.
+hostnode:
+  node:
+    sysctl:
+      # Instances route through the node's bridges.
+      net.ipv4.ip_forward: 1
+    lvm:
+      vg: xenvg
+      # The disks are the host's own: list them per host, e.g. in a pillar file that the
+      # top gives to one minion id only:
+      #   devices:
+      #     - /dev/disk/by-id/nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNE0R123456
+  storage_net:
+    iscsi:
+      enabled: true
+    arpflux:
+      interfaces: [stor-a, stor-b]
+      absent_ok: true
+      values:
+        rp_filter: 0
+        arp_ignore: 1
+        arp_announce: 2
