@@ -11,6 +11,8 @@ backend, as on some CI machines) cannot run a stock guest kernel with hardware a
 
 import os
 
+import yaml
+
 CPUINFO = "/proc/cpuinfo"
 VENDORS = {"GenuineIntel": "intel", "AuthenticAMD": "amd"}
 NESTED = {"intel": "/sys/module/kvm_intel/parameters/nested",
@@ -48,15 +50,29 @@ def hostnode_kvm():
                              "nested": nested, "usable": device and bool(flags)}}  # fmt: skip
 
 
-def hostnode_roles(grains):
+def hostnode_roles():
     """
-    The node's roles: the ``roles`` grain, then the pillar list ``hostnode:roles`` where the
-    minion has compiled its pillar already (a new minion sees it from its first refresh).
+    The node's roles: the static ``roles`` grain (the minion config's ``grains`` option, then
+    the grains file beside it), then the pillar list ``hostnode:roles`` where the minion has
+    compiled its pillar already (a new minion sees it from its first grains refresh).
     """
     roles = []
     pillar = (__opts__.get("pillar") or {}).get("hostnode") or {}
-    for value in (grains.get("roles"), pillar.get("roles")):
+    for value in ((__opts__.get("grains") or {}).get("roles"), _grains_file().get("roles"),
+                  pillar.get("roles")):  # fmt: skip
         for role in value if isinstance(value, list) else [value] if value else []:
             if isinstance(role, str) and role not in roles:
                 roles.append(role)
     return {"hostnode_roles": roles}
+
+
+def _grains_file():
+    conf_file = __opts__.get("conf_file")
+    if not conf_file:
+        return {}
+    folder = conf_file if os.path.isdir(conf_file) else os.path.dirname(conf_file)
+    try:
+        data = yaml.safe_load(_read(os.path.join(folder, "grains")) or "")
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -10,7 +10,10 @@ hostnode:
           minor_count: 255
           usermode_helper: /bin/true
     sysctl:
-      vm.swappiness: 10
-      kernel.panic: 10
+      # Keys of the network namespace only, so `make demo` can apply them in its sandbox;
+      # vm.* and kernel.* keys are the host's (see role/storage.sls).
+      net.core.somaxconn: 8192
+      net.ipv4.tcp_keepalive_time: 600
+      net.ipv4.tcp_mtu_probing: 1
       # No global rp_filter or ARP keys here: on a node that gets storage_net, arpflux owns
       # them (and the node formula refuses them); strict rp_filter 1 drops multipath replies.

@@ -5,3 +5,4 @@ hostnode:
     sysctl:
       kernel.pid_max: 4194303
       vm.min_free_kbytes: 262144
+      vm.swappiness: 10

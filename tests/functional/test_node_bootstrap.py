@@ -1,0 +1,235 @@
+"""
+The node bootstrap for real: `state.highstate` of hypervisor hv1.ams1.example.net from
+pillar.example, in a sandbox node made of a network namespace, a UTS namespace (its own
+hostname), a config root and two loop devices. This kernel has no bonding and no VLANs, so
+bond0, bond0.100 and bond0.200 are veth stand-ins; bonding, multipath and iSCSI run in the
+guest (tests/vm). A bad pillar stops the highstate before anything changes.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+import yaml
+
+from support import REPO
+
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
+
+MINION = "hv1.ams1.example.net"
+STAND_INS = ("bond0", "bond0.100", "bond0.200", "stor-a", "stor-b")
+INSTALLER_HOSTS = "127.0.0.1 localhost\n127.0.1.1 hv1.ams1.example.net hv1\n"
+
+
+class Sandbox:
+    """A sandbox node: network and UTS namespaces, a config root, loop devices, a pillar copy."""
+
+    def __init__(self, base):
+        self.name = f"hostnode-node-{uuid.uuid4().hex[:8]}"
+        self.base = base
+        self.root = base / "root"
+        self.pillar = base / "pillar"
+        self.uts = base / "uts"
+        self.loops = []
+        self.extra_pillar = []
+
+    def start(self, sandbox_pillar):
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.ip("link", "set", "lo", "up")
+        for index, name in enumerate(STAND_INS):
+            self.ip("link", "add", name, "type", "veth", "peer", "name", f"peer{index}")
+        (self.root / "etc/network").mkdir(parents=True)
+        (self.root / "etc/network/interfaces").write_text(
+            f"auto lo\niface lo inet loopback\n\nsource {self.root}/etc/network/interfaces.d/*\n"
+        )
+        (self.root / "etc/machine-id").write_text("4f0e1b7c9a8d4e2f8b6a5c3d2e1f0a9b\n")
+        (self.root / "etc/hosts").write_text(INSTALLER_HOSTS)
+        self.uts.touch()
+        subprocess.run(["unshare", f"--uts={self.uts}", "true"], check=True)
+        for index in range(2):
+            image = self.base / f"disk{index}.img"
+            subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
+            loop = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
+                                  capture_output=True, text=True).stdout.strip()  # fmt: skip
+            self.loops.append(loop)
+        shutil.copytree(REPO / "pillar.example", self.pillar)
+        self.add_pillar("sandbox", sandbox_pillar(self.loops))
+
+    def add_pillar(self, name, data):
+        """A pillar file given to the minion after all of pillar.example's."""
+        (self.pillar / f"{name}.sls").write_text(yaml.safe_dump(data))
+        self.extra_pillar.append(name)
+        top = (REPO / "pillar.example/top.sls").read_text() + f"  {MINION}:\n"
+        top += "".join(f"    - {extra}\n" for extra in self.extra_pillar)
+        (self.pillar / "top.sls").write_text(top)
+
+    def ip(self, *args):
+        return subprocess.run(["ip", "-n", self.name, *args], check=True, capture_output=True,
+                              text=True).stdout  # fmt: skip
+
+    def inside(self, argv, env=None):
+        enter = ["nsenter", f"--net=/run/netns/{self.name}", f"--uts={self.uts}"]
+        return subprocess.run(enter + argv, capture_output=True, text=True, env=env)
+
+    def call(self, *args):
+        env = dict(os.environ, HOSTNODE_HOME=str(self.base / "salt"),
+                   HOSTNODE_CONFIG_ROOT=str(self.root), HOSTNODE_ID=MINION,
+                   HOSTNODE_ROLES="hypervisor", HOSTNODE_PILLAR=str(self.pillar))  # fmt: skip
+        argv = [str(REPO / "bin/hostnode-call"), "--out=json", "--retcode-passthrough", *args]
+        result = self.inside(argv, env)
+        try:
+            return result.returncode, json.loads(result.stdout)["local"]
+        except (ValueError, KeyError):
+            pytest.fail(f"hostnode-call {args} printed no JSON:\n{result.stdout}{result.stderr}")
+
+    def links(self):
+        return {link["ifname"]: link for link in json.loads(self.ip("-json", "-d", "link"))}
+
+    def volume_groups(self):
+        result = subprocess.run(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name"],
+                                capture_output=True, text=True, check=True)  # fmt: skip
+        (report,) = json.loads(result.stdout)["report"]
+        return {pv["pv_name"]: pv["vg_name"] for pv in report["pv"] if pv["pv_name"] in self.loops}
+
+    def stop(self):
+        subprocess.run(["vgremove", "-f", "xenvg"], capture_output=True, check=False)
+        for loop in self.loops:
+            subprocess.run(["pvremove", "-ff", "-y", loop], capture_output=True, check=False)
+            subprocess.run(["losetup", "-d", loop], check=False)
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+        subprocess.run(["umount", str(self.uts)], check=False)
+
+
+def sandbox_pillar(loops):
+    """What the sandbox changes: its disks, and the role's formulas this kernel can run."""
+    return {"hostnode": {
+        "node": {"lvm": {"devices": loops},
+                 "role_formulas": {"hypervisor": ["node.bridges", "node.lvm", "anyip",
+                                                  "storage_net.arpflux"]}},
+    }}  # fmt: skip
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    if shutil.which("nsenter") is None or shutil.which("pvcreate") is None:
+        pytest.skip("needs nsenter (util-linux) and pvcreate (lvm2)")
+    node = Sandbox(tmp_path)
+    try:
+        node.start(sandbox_pillar)
+        yield node
+    finally:
+        node.stop()
+
+
+def by_id(result):
+    return {state["__id__"]: state for state in result.values()}
+
+
+def test_highstate_bootstraps_the_node_as_predicted_then_changes_nothing(sandbox):
+    code, predicted = sandbox.call("state.highstate", "test=True")
+    assert code == 0, predicted
+    predicted = by_id(predicted)
+    assert all(s["result"] is None for s in predicted.values()), predicted
+    assert sandbox.volume_groups() == {}, "test=True wrote to a disk"
+    assert not (sandbox.root / "etc/hostname").exists()
+
+    code, applied = sandbox.call("state.highstate")
+    assert code == 0, applied
+    applied = by_id(applied)
+    assert all(s["result"] is True for s in applied.values()), applied
+    for state_id, state in predicted.items():
+        assert applied[state_id]["changes"] == state["changes"], state_id
+
+    code, again = sandbox.call("state.highstate")
+    assert code == 0, again
+    changed = {s["__id__"]: s["changes"] for s in again.values() if s["changes"]}
+    assert changed == {}
+
+
+def test_what_the_bootstrap_leaves_on_the_node(sandbox):
+    code, result = sandbox.call("state.highstate")
+    assert code == 0, result
+    root = sandbox.root
+    assert sandbox.inside(["hostname"]).stdout.strip() == MINION
+    assert (root / "etc/hostname").read_text() == f"{MINION}\n"
+    hosts = (root / "etc/hosts").read_text().splitlines()
+    assert hosts[0].startswith("# BEGIN hostnode")
+    assert "10.1.0.11 hv1.ams1.example.net hv1" in hosts
+    assert hosts[-2:] == INSTALLER_HOSTS.splitlines(), "lines outside the block changed"
+    assert (root / "etc/modprobe.d/hostnode.conf").read_text().splitlines()[1] == (
+        "options drbd minor_count=255 usermode_helper=/bin/true"
+    )
+    assert "drbd" in (root / "etc/modules-load.d/hostnode.conf").read_text().split()
+    profile = (root / "etc/sysctl.d/90-hostnode-node.conf").read_text()
+    assert "net.ipv4.tcp_keepalive_time = 600" in profile
+    assert sandbox.inside(["sysctl", "-n", "net.ipv4.tcp_keepalive_time"]).stdout.strip() == "600"
+
+    links = sandbox.links()
+    for vlan in (100, 200):
+        bridge = links[f"br{vlan:04d}"]
+        code, mac = sandbox.call("bond.stable_mac", f"br{vlan:04d}")
+        assert bridge["address"] == mac, "the bridge's MAC is the stable one of its name"
+        assert links[f"bond0.{vlan}"]["master"] == f"br{vlan:04d}"
+    persisted = (root / "etc/network/interfaces.d/hostnode-bridge-bond0").read_text()
+    assert f"hwaddress ether {links['br0100']['address']}" in persisted
+    query = subprocess.run(["ifquery", "-i", str(root / "etc/network/interfaces"), "br0100"],
+                           capture_output=True, text=True)  # fmt: skip
+    assert "bridge_ports: bond0.100" in query.stdout, query.stderr
+
+    assert sandbox.volume_groups() == dict.fromkeys(sandbox.loops, "xenvg")
+
+
+def test_the_kvm_grain_is_honest_about_this_machine(sandbox):
+    code, grain = sandbox.call("grains.get", "hostnode_kvm")
+    assert code == 0
+    with open("/proc/cpuinfo") as cpuinfo:
+        flags = {w for line in cpuinfo if line.startswith("flags") for w in line.split()}
+    assert grain["device"] == os.path.exists("/dev/kvm")
+    assert grain["cpu_flags"] == sorted(flags & {"vmx", "svm"})
+    assert grain["usable"] == (grain["device"] and bool(grain["cpu_flags"]))
+    code, roles = sandbox.call("grains.get", "hostnode_roles")
+    assert roles == ["hypervisor"]
+
+
+BAD_PILLARS = {
+    "anyip-overlaps-the-san": (
+        {"hostnode": {"anyip": {"prefixes": ["192.0.2.0/25"]}}},
+        "hostnode:anyip:prefixes:0: AnyIP prefix 192.0.2.0/25 overlaps storage subnet "
+        "192.0.2.0/24 (hostnode:storage_net:subnets:0)",
+    ),
+    "anyip-holds-the-node": (
+        {"hostnode": {"anyip": {"prefixes": ["10.1.0.0/28"]}}},
+        "hostnode:anyip:prefixes:0: AnyIP prefix 10.1.0.0/28 holds the node address 10.1.0.11 "
+        "(hostnode:node:hosts:hv1.ams1.example.net)",
+    ),
+    "strict-rp-filter-on-a-storage-node": (
+        {"hostnode": {"node": {"sysctl": {"net.ipv4.conf.all.rp_filter": 1}}}},
+        "hostnode:node:sysctl:net.ipv4.conf.all.rp_filter: not in the node's sysctl profile on "
+        "a storage node: strict reverse-path filtering drops the replies",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", [*BAD_PILLARS, "vg-device-holds-ext4"])
+def test_a_bad_pillar_stops_the_highstate_before_anything_changes(sandbox, case):
+    if case == "vg-device-holds-ext4":
+        subprocess.run(["mkfs.ext4", "-q", sandbox.loops[1]], check=True)
+        message = f"hostnode:node:lvm:devices:1: {sandbox.loops[1]} holds ext4 (force: true"
+    else:
+        data, message = BAD_PILLARS[case]
+        sandbox.add_pillar("bad", data)
+    before = sorted(p.relative_to(sandbox.root) for p in sandbox.root.rglob("*"))
+    links = set(sandbox.links())
+    for args in (("state.highstate", "test=True"), ("state.highstate",)):
+        code, result = sandbox.call(*args)
+        assert code != 0
+        error = "\n".join(result)
+        assert "pillar refused, nothing changed" in error, error
+        assert message in error, error
+    assert sorted(p.relative_to(sandbox.root) for p in sandbox.root.rglob("*")) == before
+    assert set(sandbox.links()) == links
+    assert sandbox.volume_groups() == {}
+    assert sandbox.inside(["hostname"]).stdout.strip() != MINION
