@@ -174,11 +174,12 @@ def hostnode_call(tmp_path, config_root):
     return call
 
 
-# The minions of the session's master, with their grains: node2 is in site ams1 (by its id)
-# and has the storage-client role (pillar.example/top.sls).
+# The fleet of the session's master: two sites (by minion id) times two roles (by grain).
 MINIONS = {
-    "node1.fra1.example.net": {},
-    "node2.ams1.example.net": {"roles": ["storage-client"]},
+    "hv1.ams1.example.net": {"roles": ["hypervisor"]},
+    "stor1.ams1.example.net": {"roles": ["storage"]},
+    "hv1.fra1.example.net": {"roles": ["hypervisor"]},
+    "stor1.fra1.example.net": {"roles": ["storage"]},
 }
 
 
@@ -193,9 +194,14 @@ def served(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def master(salt_factories, served):
-    """A real salt-master serving the extension dirs and formulas, pillar from pillar.example."""
+    """
+    A real salt-master serving the extension dirs, the formulas and hostnode's state top
+    (formulas/top), pillar from pillar.example.
+    """
     overrides = {
-        "file_roots": {"base": [str(served / "formulas"), str(served)]},
+        "file_roots": {
+            "base": [str(served / "formulas"), str(served / "formulas/top"), str(served)]
+        },
         "pillar_roots": {"base": [str(REPO / "pillar.example")]},
     }
     factory = salt_factories.salt_master_daemon("hostnode-master", overrides=overrides)
@@ -205,15 +211,19 @@ def master(salt_factories, served):
 
 @pytest.fixture(scope="session")
 def minions(master, tmp_path_factory):
-    """The minions, each with a config root of its own whose network backend is ifupdown."""
+    """
+    The minions, each with a config root of its own whose network backend is ifupdown and a
+    machine-id of its own (stable: derived from the minion id).
+    """
     started = []
     for minion_id, grains in MINIONS.items():
         root = tmp_path_factory.mktemp(minion_id)
         (root / "etc/network").mkdir(parents=True)
         (root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
+        (root / "etc/machine-id").write_text(uuid.uuid5(uuid.NAMESPACE_DNS, minion_id).hex + "\n")
         overrides = {"hostnode": {"config_root": str(root)}, "grains": grains}
         factory = master.salt_minion_daemon(minion_id, overrides=overrides)
-        factory.start(start_timeout=120)
+        factory.start(start_timeout=180)
         started.append(factory)
     yield started
     for factory in started:

@@ -1,7 +1,7 @@
 """
-A real salt-master and two minions (the session's, from conftest.py): the master serves this
+A real salt-master and its fleet (the session's, from conftest.py): the master serves this
 checkout as file_roots, minions sync our modules with saltutil.sync_all, and each minion gets
-its own pillar from pillar.example (node2 with the ams1 site and the storage-client role).
+its own pillar from pillar.example by its site (minion id) and role (grain).
 """
 
 import pytest
@@ -9,8 +9,10 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PREFIXES = {
-    "node1.fra1.example.net": ["198.51.100.0/24", "2001:db8:100::/64"],
-    "node2.ams1.example.net": ["203.0.113.0/25", "2001:db8:200::/64"],
+    "hv1.fra1.example.net": ["198.51.100.0/24", "2001:db8:100::/64"],
+    "stor1.fra1.example.net": ["198.51.100.0/24", "2001:db8:100::/64"],
+    "hv1.ams1.example.net": ["203.0.113.0/25", "2001:db8:200::/64"],
+    "stor1.ams1.example.net": ["203.0.113.0/25", "2001:db8:200::/64"],
 }
 
 
@@ -32,11 +34,11 @@ def test_synced_grain_reports_the_backend(salt_cli):
     assert result.data == {minion_id: "ifupdown" for minion_id in PREFIXES}
 
 
-def test_the_storage_client_role_names_its_san_nics(salt_cli):
+def test_the_hypervisor_role_names_its_san_nics(salt_cli):
     result = salt_cli.run("state.apply", "storage_net", "test=True", minion_tgt="*")
     assert result.returncode == 0, result.stderr
-    plain = by_id(result.data["node1.fra1.example.net"])
-    storage = by_id(result.data["node2.ams1.example.net"])
+    plain = by_id(result.data["stor1.fra1.example.net"])
+    storage = by_id(result.data["hv1.ams1.example.net"])
     arpflux = plain["hostnode-storage-net-arpflux"]
     assert arpflux["result"] in (True, None), arpflux["comment"]
     assert "stor-a" not in arpflux["changes"].get("file", {}).get("diff", "")
@@ -49,9 +51,9 @@ def test_the_storage_client_role_names_its_san_nics(salt_cli):
 
 def test_each_site_logs_in_to_its_own_san(salt_cli):
     result = salt_cli.run("state.apply", "storage_net", "test=True", minion_tgt="*")
-    fra1 = by_id(result.data["node1.fra1.example.net"])
-    ams1 = by_id(result.data["node2.ams1.example.net"])
-    # node1 is no storage client: its site names a SAN, but it neither logs in nor gets secrets.
+    fra1 = by_id(result.data["stor1.fra1.example.net"])
+    ams1 = by_id(result.data["hv1.ams1.example.net"])
+    # stor1 is no SAN client: its site names a SAN, but it neither logs in nor gets secrets.
     assert not any(sid.startswith("hostnode-storage-net-iscsi") for sid in fra1)
     san = ams1["hostnode-storage-net-iscsi-ams1-san"]
     assert san["result"] is None, san["comment"]
