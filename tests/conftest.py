@@ -161,6 +161,7 @@ def hostnode_call(tmp_path, config_root):
             HOSTNODE_HOME=str(tmp_path / "salt"),
             HOSTNODE_CONFIG_ROOT=str(config_root),
             HOSTNODE_ID=minion_id,
+            HOSTNODE_VENV=sys.prefix,
         )
         if pillar:
             env["HOSTNODE_PILLAR"] = str(pillar)

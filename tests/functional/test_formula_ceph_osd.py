@@ -5,6 +5,7 @@ import yaml
 from support import REPO
 
 PILLAR = yaml.safe_load((REPO / "pillar.example/ceph_osd.sls").read_text())
+SITE = yaml.safe_load((REPO / "pillar.example/site/ams1.sls").read_text())
 
 
 def arguments(body):
@@ -15,8 +16,8 @@ def arguments(body):
 
 
 def test_each_host_gets_its_own_devices(loaders):
-    """This minion plays stor2 of the example: its entry of `hosts` is the one rendered."""
-    settings = PILLAR["hostnode"]["ceph_osd"]
+    """This minion plays stor2 of site ams1: its entry of `hosts` is the one rendered."""
+    settings = {**PILLAR["hostnode"]["ceph_osd"], **SITE["hostnode"]["ceph_osd"]}
     hosts = {loaders.opts["id"]: settings["hosts"]["stor2.ams1.example.net"]}
     pillar = {"hostnode": {"ceph_osd": {**settings, "hosts": hosts}}}
     high = loaders.modules.state.show_sls("ceph_osd", pillar=pillar)

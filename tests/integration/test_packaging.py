@@ -1,6 +1,8 @@
 """
 `pip install hostnode` (what `salt-pip install` does on a minion): Salt finds our modules, states
-and grains through the salt.loader entry point, with no module_dirs and no sync.
+and grains through the salt.loader entry point, with no module_dirs and no sync; on the Salt of
+the development venv, and, from the built wheel, in a fresh venv holding the oldest Salt that
+setup.cfg declares (the pin of requirements-3006.lock), which the install must leave as it is.
 """
 
 import json
@@ -14,6 +16,7 @@ import pytest
 from support import REPO
 
 pytestmark = pytest.mark.slow
+LOCK_3006 = REPO / "requirements-3006.lock"
 
 SHIPPED = (
     "setup.cfg",
@@ -28,26 +31,47 @@ SHIPPED = (
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """hostnode built from a copy of its sources and installed into a folder of its own."""
+def source(tmp_path_factory):
+    """A copy of what the distribution ships (a build never writes into the checkout)."""
     source = tmp_path_factory.mktemp("source")
     for name in SHIPPED:
         copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
         copy(REPO / name, source / name)
+    return source
+
+
+@pytest.fixture(scope="module")
+def installed(source, tmp_path_factory):
+    """hostnode built from a copy of its sources and installed into a folder of its own."""
     target = tmp_path_factory.mktemp("site-packages")
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
     subprocess.run([*pip, str(source)], check=True, capture_output=True)
     return target
 
 
-@pytest.fixture
-def salt_call(installed, tmp_path):
+@pytest.fixture(scope="module")
+def oldest_salt_venv(source, tmp_path_factory):
+    """A fresh venv with the oldest declared Salt, then the built wheel installed into it."""
+    (salt_pin,) = [line for line in LOCK_3006.read_text().splitlines()
+                   if line.startswith("salt==")]  # fmt: skip
+    venv = tmp_path_factory.mktemp("venv-oldest-salt")
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin/pip"), "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-c", str(LOCK_3006), salt_pin], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist),
+                    str(source)], check=True, capture_output=True)  # fmt: skip
+    (wheel,) = dist.glob("hostnode-*.whl")
+    subprocess.run([*pip, "-c", str(LOCK_3006), str(wheel)], check=True, capture_output=True)
+    return venv, salt_pin.split("==")[1]
+
+
+def salt_caller(salt_call_path, tmp_path, env):
     (tmp_path / "minion").write_text(
         f"id: packaged\nfile_client: local\nroot_dir: {tmp_path}/root\n"
         f"hostnode:\n  config_root: {tmp_path}/image\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(installed))
-    salt_call = [str(REPO / ".venv/bin/salt-call"), "--local", "-c", str(tmp_path), "--out=json"]
+    salt_call = [str(salt_call_path), "--local", "-c", str(tmp_path), "--out=json"]
 
     def call(*args):
         result = subprocess.run(
@@ -59,6 +83,12 @@ def salt_call(installed, tmp_path):
     return call
 
 
+@pytest.fixture
+def salt_call(installed, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(installed))
+    return salt_caller(REPO / ".venv/bin/salt-call", tmp_path, env)
+
+
 def test_the_wheel_holds_the_loader_dirs_and_the_utils(installed):
     assert (installed / "hostnode_salt/modules/anyip.py").exists()
     assert (installed / "hostnode_salt/states/anyip.py").exists()
@@ -68,6 +98,20 @@ def test_the_wheel_holds_the_loader_dirs_and_the_utils(installed):
 
 
 def test_salt_loads_modules_states_and_grains_from_the_installed_package(salt_call):
+    assert salt_call("anyip.random_address", "192.0.2.0/24").startswith("192.0.2.")
+    assert salt_call("grains.get", "hostnode_net_backend") == "none"
+    (state,) = salt_call(
+        "state.single", "anyip.present", "192.0.2.0/24", "persist=False", "test=True"
+    ).values()
+    assert state["result"] in (None, True), state["comment"]
+
+
+def test_the_wheel_installs_beside_the_oldest_salt_and_loads_through_its_entry_point(
+    oldest_salt_venv, tmp_path
+):
+    venv, salt_version = oldest_salt_venv
+    salt_call = salt_caller(venv / "bin/salt-call", tmp_path, dict(os.environ))
+    assert salt_call("test.version") == salt_version
     assert salt_call("anyip.random_address", "192.0.2.0/24").startswith("192.0.2.")
     assert salt_call("grains.get", "hostnode_net_backend") == "none"
     (state,) = salt_call(

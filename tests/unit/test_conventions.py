@@ -81,6 +81,15 @@ def test_every_util_is_packaged_as_a_top_level_module():
     assert packaged == {p.stem for p in (REPO / "_utils").glob("hostnode_*.py")}
 
 
+def test_install_requires_admits_every_locked_salt_and_pins_nothing():
+    requires = setup_cfg()["options"]["install_requires"].split()
+    assert "salt>=3006" in requires and not [r for r in requires if "==" in r]
+    for lock in ("requirements.lock", "requirements-3006.lock"):
+        (salt,) = [line for line in (REPO / lock).read_text().splitlines()
+                   if line.startswith("salt==")]  # fmt: skip
+        assert int(salt.split("==")[1].split(".")[0]) >= 3006, lock
+
+
 def test_pins_of_setup_cfg_are_the_versions_in_requirements_lock():
     lock = dict(
         line.lower().split("==")
