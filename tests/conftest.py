@@ -18,6 +18,8 @@ import pytest
 import salt._logging.impl
 from saltfactories.utils.functional import Loaders
 
+from support import MINIONS
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "_utils"))
 
@@ -173,15 +175,6 @@ def hostnode_call(tmp_path, config_root):
             pytest.fail(f"hostnode-call {args} printed no JSON:\n{result.stdout}{result.stderr}")
 
     return call
-
-
-# The fleet of the session's master: two sites (by minion id) times two roles (by grain).
-MINIONS = {
-    "hv1.ams1.example.net": {"roles": ["hypervisor"]},
-    "stor1.ams1.example.net": {"roles": ["storage"]},
-    "hv1.fra1.example.net": {"roles": ["hypervisor"]},
-    "stor1.fra1.example.net": {"roles": ["storage"]},
-}
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,15 @@ import re
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 
+# The fleet of the session's master (conftest.py): two sites (by minion id) times two roles
+# (by grain).
+MINIONS = {
+    "hv1.ams1.example.net": {"roles": ["hypervisor"]},
+    "stor1.ams1.example.net": {"roles": ["storage"]},
+    "hv1.fra1.example.net": {"roles": ["hypervisor"]},
+    "stor1.fra1.example.net": {"roles": ["storage"]},
+}
+
 
 def load_module(kind, stem):
     """Import _modules/<stem>.py or _states/<stem>.py under a name of its own."""

@@ -24,8 +24,7 @@ import re
 import pytest
 import yaml
 
-from conftest import MINIONS
-from support import REPO
+from support import MINIONS, REPO
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
