@@ -58,6 +58,7 @@ lint: setup
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/yamllint -s .
+	@find formulas pillar.example -name '*.sls' -print0 | xargs -0 $(VENV)/bin/salt-lint -c .salt-lint
 
 bench: setup-test
 	@$(PYTEST) -m bench -s tests/bench
