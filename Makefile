@@ -11,7 +11,7 @@ PYTEST := $(VENV)/bin/pytest
 # The compatibility lane: the oldest Salt line of setup.cfg's install_requires.
 VENV_COMPAT := .venv-3006
 
-.PHONY: demo test lint bench setup setup-test apt clean
+.PHONY: demo test lint docs bench setup setup-test apt clean
 
 setup: APT_PACKAGES = $(DEMO_PACKAGES)
 setup: apt $(VENV)/.installed
@@ -54,14 +54,19 @@ test: setup-test
 	@$(VENV_COMPAT)/bin/pytest -p no:cacheprovider -m "not bench and not slow" \
 	  tests/unit tests/functional || [ $$? -eq 5 ]
 
-lint: setup
+lint: setup docs
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/yamllint -s .
 	@find formulas pillar.example -name '*.sls' -print0 | xargs -0 $(VENV)/bin/salt-lint -c .salt-lint
 
+# The guides of docs/ and the reference from the docstrings; any warning fails the build.
+docs: setup
+	@$(VENV)/bin/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html ($$(du -sh docs/_build/html | cut -f1))"
+
 bench: setup-test
 	@$(PYTEST) -m bench -s tests/bench
 
 clean:
-	rm -rf $(VENV) $(VENV_COMPAT) .hostnode .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_COMPAT) docs/_build docs/ref .hostnode .pytest_cache .ruff_cache

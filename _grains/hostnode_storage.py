@@ -5,7 +5,7 @@ Grains of a storage client, static and read from files and /sys only (no subproc
     The initiator IQN from /etc/iscsi/initiatorname.iscsi (under ``hostnode:config_root``).
 
 ``hostnode_multipath_maps``
-    ``{alias: wwid}`` of the dm-multipath maps, from /sys/block/dm-*/dm/{name,uuid}.
+    ``{alias: wwid}`` of the dm-multipath maps, from ``/sys/block/dm-*/dm/{name,uuid}``.
 """
 
 import glob
