@@ -52,12 +52,16 @@ def diff(path, old, new):
 
 
 def replace(path, text, mode=0o644):
-    """Write text to path atomically with mode; text None removes the file."""
+    """
+    Write text to path atomically with mode (a temp file in the same directory, fsync, rename,
+    then fsync of the directory so the rename survives a crash); text None removes the file.
+    """
+    directory = os.path.dirname(path)
     if text is None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+            _sync_directory(directory)
         return
-    directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".hostnode-")
     try:
@@ -70,6 +74,15 @@ def replace(path, text, mode=0o644):
     except BaseException:
         os.unlink(temporary)
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    handle = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def change(plan):
