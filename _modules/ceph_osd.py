@@ -152,11 +152,19 @@ def _device_facts(device):
         "osd_id": None,
         "live_ids": {osd["id"] for osd in tree()},
     }
-    if any(s["type"] == hostnode_disks.OSD_SIGNATURE for s in signatures):
+    kinds = {signature["type"] for signature in signatures}
+    if hostnode_disks.OSD_SIGNATURE in kinds:
         text = _run(["ceph-bluestore-tool", "show-label", "--dev", device])
         label = hostnode_ceph.parse_label(text, device)
         facts["osd_cluster_fsid"] = label["ceph_fsid"]
         facts["osd_id"] = int(label["whoami"]) if str(label.get("whoami", "")).isdigit() else None
+    elif hostnode_disks.LVM_SIGNATURE in kinds:
+        # a physical volume: the data device of an LVM OSD when ceph-volume's LV tags say so
+        argv = ["ceph-volume", "lvm", "list", "--format", "json"]
+        real = os.path.realpath(device)
+        for osd in _parsed(hostnode_ceph.parse_lvm_list, argv, None):
+            if real in {os.path.realpath(path) for path in osd["devices"]}:
+                facts.update(osd_cluster_fsid=osd["cluster_fsid"], osd_id=osd["id"], lvm_osd=True)
     return facts
 
 

@@ -13,6 +13,7 @@ import json
 import os
 
 OSD_SIGNATURE = "ceph_bluestore"
+LVM_SIGNATURE = "LVM2_member"
 
 
 def parse_wipefs(text):
@@ -61,24 +62,31 @@ def verdict(device, facts, cluster_fsid, force=False):
 
         facts: {"signatures": parse_wipefs(...), "devnums": [its and its partitions'
                 major:minor], "mounted": mounted_devices(...), "holders": [names],
-                "osd_cluster_fsid", "osd_id": from the bluestore label (None without one),
+                "osd_cluster_fsid", "osd_id": from the bluestore label, or from the LV tags
+                of the OSD whose physical volume it is (``lvm_osd: True``; None without one),
                 "live_ids": the OSD ids the cluster has}
 
     gives ``{"device", "writable": bool, "reason": None or why not, "osd": "ours" when it
-    already is a live OSD of cluster_fsid, else None}``. An OSD of this cluster that was purged
-    is refused like any other content: zapping it is a decision, not a side effect.
+    already is a live OSD of cluster_fsid, else None}``. The LVs of a live LVM OSD of ours are
+    its device's holders: they do not make it busy (it is left alone either way). An OSD of this
+    cluster that was purged is refused like any other content: zapping it is a decision, not a
+    side effect.
     """
-    reason = _in_use(device, facts) or (None if force else _content(device, facts, cluster_fsid))
-    ours = reason is None and _live_osd_of(facts, cluster_fsid)
+    live = _live_osd_of(facts, cluster_fsid)
+    own_holders = bool(live and facts.get("lvm_osd"))
+    reason = _in_use(device, facts, own_holders) or (
+        None if force else _content(device, facts, cluster_fsid)
+    )
+    ours = reason is None and live
     return {"device": device, "writable": reason is None and not ours, "reason": reason,
             "osd": "ours" if ours else None}  # fmt: skip
 
 
-def _in_use(device, facts):
+def _in_use(device, facts, own_holders=False):
     busy = sorted(set(facts["devnums"]) & facts["mounted"])
     if busy:
         return f"{device} is mounted (device {', '.join(busy)})"
-    if facts["holders"]:
+    if facts["holders"] and not own_holders:
         return f"{device} is in use by {', '.join(sorted(facts['holders']))}"
     return None
 
@@ -87,9 +95,13 @@ def _kinds(facts):
     return sorted({signature["type"] for signature in facts["signatures"]})
 
 
+def _osd_kinds(facts):
+    return [LVM_SIGNATURE] if facts.get("lvm_osd") else [OSD_SIGNATURE]
+
+
 def _live_osd_of(facts, cluster_fsid):
     whoami = facts.get("osd_id")
-    return (_kinds(facts) == [OSD_SIGNATURE] and facts.get("osd_cluster_fsid") == cluster_fsid
+    return (_kinds(facts) == _osd_kinds(facts) and facts.get("osd_cluster_fsid") == cluster_fsid
             and whoami in facts.get("live_ids", {whoami}))  # fmt: skip
 
 
@@ -97,7 +109,7 @@ def _content(device, facts, cluster_fsid):
     kinds = _kinds(facts)
     if not kinds or _live_osd_of(facts, cluster_fsid):
         return None
-    if kinds == [OSD_SIGNATURE]:
+    if kinds == _osd_kinds(facts):
         owner = facts.get("osd_cluster_fsid")
         if owner == cluster_fsid:
             return (f"{device} holds osd.{facts.get('osd_id')} of this cluster, which was "

@@ -163,3 +163,26 @@ def test_lvm_osds_of_a_rook_node():
         "bluestore"
     }
     assert all(o["device_class"] is None and o["devices"] for o in osds)
+
+
+GUEST_FSID = "859a3fdf-ecf7-4305-b6a5-24711dfa16e2"
+DB_LV = ("/dev/ceph-8aef3667-64b8-48e5-8c4c-4d0fadd2b21b/"
+         "osd-db-92f4ec2e-8769-42b8-9e1e-208de49ea0f4")  # fmt: skip
+
+
+def test_an_lvm_osd_with_its_db_on_a_disk_of_its_own_from_the_guest():
+    """ceph-volume lvm prepare --data /dev/vdb --block.db /dev/vdc, as the guest lane ran it."""
+    text = fixture_text("ceph-volume", "lvm-list-db.json")
+    assert hostnode_ceph.list_format(text) == "lvm"
+    assert hostnode_ceph.parse_lvm_list(text) == [{
+        "id": 0, "osd_fsid": "aebd53a9-d2c6-495d-b2a5-45faa24d6a22", "cluster_fsid": GUEST_FSID,
+        "method": "lvm", "objectstore": "bluestore", "devices": ["/dev/vdb"],
+        "db_device": DB_LV, "wal_device": None, "encrypted": False, "device_class": "hdd",
+    }]  # fmt: skip
+    # raw list knows nothing of it; the inventory rejects both of its disks
+    assert hostnode_ceph.parse_raw_list(fixture_text("ceph-volume", "raw-list-lvm-host.json")) == []
+    devices = hostnode_ceph.parse_inventory(fixture_text("ceph-volume", "inventory-lvm.json"))
+    disks = {d["path"]: d for d in devices if d["path"] in ("/dev/vdb", "/dev/vdc")}
+    assert [d["available"] for d in disks.values()] == [False, False]
+    assert all("LVM detected" in d["rejected_reasons"] for d in disks.values())
+    assert disks["/dev/vdb"]["size"] == 6 * 1024**3

@@ -1,13 +1,14 @@
 """Signatures read by wipefs on real loop devices, mounts and holders: which devices may be
 written, and why not."""
 
+import json
 import os
 import pathlib
 
 import pytest
 
 import hostnode_disks
-from support import fixture_text, load_module
+from support import CommandTable, fixture_text, load_module, salt_dunders
 
 FSID = "4c0e1e0a-6d5e-4a39-9a49-0d2c3e1b7f10"
 OTHER = "0f9d2a51-33c1-4d1e-8a8e-5b1c2d3e4f50"
@@ -104,3 +105,53 @@ def test_the_ceph_grain_reads_osd_folders(tmp_path, monkeypatch):
                   "objectstore": "bluestore", "devices": ["/dev/null"], "db_device": None}
         }
     }  # fmt: skip
+
+
+def lvm_osd(**given):
+    """The data disk of osd.0 on LVM, as the guest saw it: an LVM PV held by the OSD's LV."""
+    osd = {"holders": ["dm-0"], "osd_cluster_fsid": FSID, "osd_id": 0, "live_ids": {0},
+           "lvm_osd": True}  # fmt: skip
+    return facts("lvm-osd.json", **{**osd, **given})
+
+
+def test_an_lvm_osd_of_ours_is_ours_though_its_lv_holds_it():
+    ours = hostnode_disks.verdict("/dev/vdb", lvm_osd(), FSID)
+    assert (ours["writable"], ours["osd"], ours["reason"]) == (False, "ours", None)
+    assert hostnode_disks.verdict("/dev/vdb", lvm_osd(), FSID, force=True)["osd"] == "ours"
+    purged = hostnode_disks.verdict("/dev/vdb", lvm_osd(live_ids={1}), FSID)
+    assert purged["reason"] == "/dev/vdb is in use by dm-0"
+    foreign = hostnode_disks.verdict("/dev/vdb", lvm_osd(osd_cluster_fsid=OTHER), FSID)
+    assert foreign["reason"] == "/dev/vdb is in use by dm-0"
+    # a PV that no OSD's LV tags name (another VG's disk): held, or at least LVM
+    plain = facts("lvm-osd.json", holders=["dm-0"])
+    assert hostnode_disks.verdict("/dev/vdb", plain, FSID)["reason"] == "/dev/vdb is in use by dm-0"
+    idle = hostnode_disks.verdict("/dev/vdb", facts("lvm-osd.json"), FSID)
+    assert idle["reason"] == "/dev/vdb holds LVM2_member (force: true to overwrite)"
+
+
+def test_check_device_reads_the_lv_tags_of_a_physical_volume(monkeypatch, tmp_path):
+    """ceph_osd.check_device on the guest's OSD disk (here /dev/null standing in for /dev/vdb)."""
+    ceph_osd = load_module("modules", "ceph_osd")
+    lvm_list = fixture_text("ceph-volume", "lvm-list-db.json").replace('"/dev/vdb"', '"/dev/null"')
+    fsid = json.loads(lvm_list)["0"][0]["tags"]["ceph.cluster_fsid"]
+    table = CommandTable({
+        ("wipefs", "--no-act", "--json", "/dev/null"): (0, fixture_text("wipefs", "lvm-osd.json"),
+                                                        ""),
+        ("ceph", "osd", "tree", "-f", "json"): (0, fixture_text("ceph", "osd-tree-one-down.json"),
+                                                ""),
+        ("ceph-volume", "lvm", "list", "--format", "json"): (0, lvm_list, ""),
+        ("ceph", "fsid", "-f", "json"): (0, json.dumps({"fsid": fsid}), ""),
+    })  # fmt: skip
+    held = {"devnums": ["254:16"], "holders": ["dm-0"]}  # the OSD's LV holds its PV
+    monkeypatch.setattr(ceph_osd.salt.utils.path, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(ceph_osd.hostnode_disks, "block_facts", lambda root, name: held)
+    for name, value in salt_dunders(table, tmp_path).items():
+        monkeypatch.setattr(ceph_osd, name, value, raising=False)
+    verdict = ceph_osd.check_device("/dev/null")
+    assert verdict == {"device": "/dev/null", "writable": False, "reason": None, "osd": "ours"}
+    assert table.argvs() == [
+        ["wipefs", "--no-act", "--json", "/dev/null"],
+        ["ceph", "osd", "tree", "-f", "json"],
+        ["ceph-volume", "lvm", "list", "--format", "json"],
+        ["ceph", "fsid", "-f", "json"],
+    ]

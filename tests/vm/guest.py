@@ -127,16 +127,18 @@ def run(image, job, results, disks=1, disk_mb=256, timeout=900):
     return JobResult(int(match[1]) if match else None, results, text)
 
 
-def job_results(job_name, results):
+def job_results(job_name, results, disks=1, disk_mb=256):
     """
-    For a test fixture: boot once with jobs/<job_name>, and return the results folder of a job
-    that exited 0. pytest skips when qemu is missing and fails, with the console or the job's
-    log, when the guest never reported or the job failed.
+    For a test fixture: boot once with jobs/<job_name> (with disks extra disks of disk_mb MiB,
+    sparse files), and return the results folder of a job that exited 0. pytest skips when
+    qemu is missing and fails, with the console or the job's log, when the guest never
+    reported or the job failed.
     """
     missing = qemu_missing()
     if missing:
         pytest.skip(f"qemu cannot run here: {missing}")
-    result = run(build_image(), (HERE / "jobs" / job_name).read_text(), results)
+    job = (HERE / "jobs" / job_name).read_text()
+    result = run(build_image(), job, results, disks=disks, disk_mb=disk_mb)
     if result.code is None:
         pytest.fail(f"the guest never reported:\n{result.console[-3000:]}")
     if result.code != 0:
