@@ -210,7 +210,8 @@ def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
     """
     The OSDs to create on entries (``{device, db_device, wal_device, device_class, force}``),
     each ``{device, osd_id, commands}``, leaving out devices that already are OSDs of this
-    cluster. Every device is checked before any plan is made; a refused one is a
+    cluster. Every device is checked before any plan is made, the DB and WAL devices of a new
+    OSD too (they must hold nothing; force is for the data device only); a refused one is a
     SaltInvocationError naming all refusals. Runs nothing that writes.
 
     CLI Example:
@@ -231,9 +232,10 @@ def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
         for e in entries
     ]
     refused = [v["reason"] for v in verdicts if v["reason"]]
+    wanted = [e for e, v in zip(entries, verdicts, strict=True) if v["osd"] != "ours"]
+    refused += _companion_refusals(wanted, fsid)
     if refused:
         raise SaltInvocationError("refused, nothing written: " + "; ".join(refused))
-    wanted = [e for e, v in zip(entries, verdicts, strict=True) if v["osd"] != "ours"]
     free = hostnode_ceph.free_ids(tree(), len(wanted))
     systemd = _systemd()
     return [
@@ -241,6 +243,24 @@ def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
          "commands": hostnode_ceph.create_commands(entry, method, osd_id, dmcrypt, systemd)}
         for entry, osd_id in zip(wanted, free, strict=True)
     ]  # fmt: skip
+
+
+def _companion_refusals(entries, fsid):
+    """
+    Why the DB or WAL device of a new OSD may not be written. ceph-volume overwrites it whole
+    (``vgcreate --force`` with lvm), so it must hold nothing: force does not apply to it.
+    """
+    refused = []
+    for entry in entries:
+        for key in ("db_device", "wal_device"):
+            device = entry.get(key)
+            if device:
+                found = hostnode_disks.verdict(device, _device_facts(device), fsid)
+                if not found["writable"]:
+                    reason = found["reason"] or f"{device} already is an OSD of this cluster"
+                    reason = reason.replace(hostnode_disks.FORCE_HINT, " (wipe it yourself)")
+                    refused.append(f"{key} of {entry['device']}: {reason}")
+    return refused
 
 
 def provision(devices, method="raw", dmcrypt=False, expected_fsid=None, test=False):

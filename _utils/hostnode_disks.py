@@ -14,6 +14,8 @@ import os
 
 OSD_SIGNATURE = "ceph_bluestore"
 LVM_SIGNATURE = "LVM2_member"
+# How a refusal for content that force may override ends.
+FORCE_HINT = " (force: true to overwrite)"
 
 
 def parse_wipefs(text):
@@ -115,7 +117,7 @@ def _content(device, facts, cluster_fsid):
             return (f"{device} holds osd.{facts.get('osd_id')} of this cluster, which was "
                     "purged (zap it, or force: true)")  # fmt: skip
         return f"{device} holds an OSD of another cluster (fsid {owner})"
-    return f"{device} holds {', '.join(kinds)} (force: true to overwrite)"
+    return f"{device} holds {', '.join(kinds)}{FORCE_HINT}"
 
 
 def block_facts(sysfs_block, name):
@@ -167,5 +169,5 @@ def vg_verdict(device, facts, vg_of_device, vg, force=False):
     if reason is None and vg_of_device:
         reason = f"{device} is a physical volume of volume group {vg_of_device}"
     if reason is None and not force and _kinds(facts):
-        reason = f"{device} holds {', '.join(_kinds(facts))} (force: true to overwrite)"
+        reason = f"{device} holds {', '.join(_kinds(facts))}{FORCE_HINT}"
     return {"device": device, "writable": reason is None, "reason": reason, "member": False}

@@ -155,3 +155,34 @@ def test_check_device_reads_the_lv_tags_of_a_physical_volume(monkeypatch, tmp_pa
         ["ceph-volume", "lvm", "list", "--format", "json"],
         ["ceph", "fsid", "-f", "json"],
     ]
+
+
+@pytest.mark.parametrize(("case", "reason"), [
+    ("ext4.json", "holds ext4"),
+    ("gpt.json", "holds PMBR, gpt"),
+    ("lvm-osd.json", "holds LVM2_member"),
+])  # fmt: skip
+def test_the_db_device_of_a_new_osd_must_hold_nothing(monkeypatch, tmp_path, case, reason):
+    """A blank data device (/dev/null) with a DB device (/dev/zero) that holds something."""
+    ceph_osd = load_module("modules", "ceph_osd")
+    wipefs = ("wipefs", "--no-act", "--json")
+    table = CommandTable({
+        (*wipefs, "/dev/null"): (0, fixture_text("wipefs", "blank.json"), ""),
+        (*wipefs, "/dev/zero"): (0, fixture_text("wipefs", case), ""),
+        ("ceph", "osd", "tree", "-f", "json"): (0, fixture_text("ceph", "osd-tree-healthy.json"),
+                                                ""),
+        ("ceph", "fsid", "-f", "json"): (0, json.dumps({"fsid": FSID}), ""),
+        ("ceph-volume", "lvm", "list", "--format", "json"): (0, "{}", ""),
+    })  # fmt: skip
+    monkeypatch.setattr(ceph_osd.salt.utils.path, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(ceph_osd.hostnode_disks, "block_facts",
+                        lambda root, name: {"devnums": [], "holders": []})  # fmt: skip
+    for name, value in salt_dunders(table, tmp_path).items():
+        monkeypatch.setattr(ceph_osd, name, value, raising=False)
+    entry = {"device": "/dev/null", "db_device": "/dev/zero", "force": True}
+    with pytest.raises(
+        ceph_osd.SaltInvocationError,
+        match=f"db_device of /dev/null: /dev/zero {reason} \\(wipe it yourself\\)",
+    ):
+        ceph_osd.provision([entry], method="lvm")
+    assert not [argv for argv in table.argvs() if argv[0] == "ceph-volume" and "prepare" in argv]
