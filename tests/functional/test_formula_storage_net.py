@@ -46,6 +46,14 @@ def test_check_metrics_and_a_beacon_left_alone(loaders):
     high = states_of(loaders.modules.state.show_sls("storage_net", pillar=pillar))
     _, check = args(high["hostnode-storage-net-multipath-healthy"], "multipath")
     assert check["min_paths"] == 2 and check["retry"]["attempts"] == 10
+    # no targets, so no login states: a requisite on the empty iscsi SLS would fail the run
+    assert check["min_maps"] == 0 and "require" not in check
+    with_logins = {"hostnode": {**SITE_FRA1["hostnode"], "storage_net": {
+        **SITE_FRA1["hostnode"]["storage_net"], "multipath": {"check": True}}}}  # fmt: skip
+    high = states_of(loaders.modules.state.show_sls("storage_net", pillar=with_logins))
+    _, check = args(high["hostnode-storage-net-multipath-healthy"], "multipath")
+    assert check["min_maps"] == 1 and check["require"] == [{"sls": "storage_net.iscsi"}]
+    high = states_of(loaders.modules.state.show_sls("storage_net", pillar=pillar))
     assert "hostnode-storage-net-multipath-beacon" not in high
     function, schedule = args(high["hostnode-storage-net-multipath-metrics"], "schedule")
     assert function == "present" and schedule["function"] == "multipath.write_metrics"
