@@ -9,6 +9,7 @@ import re
 # The fields hostnode asks gnt-node list for, in this order (lib/query.py names them).
 NODE_FIELDS = ("name", "pip", "sip", "master_candidate", "offline", "drained")
 SEPARATOR = "|"
+_BARE_ITEM = re.compile(r"^(?P<indent> *)- (?P<value>[^:]*)$")
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<item>- )?(?P<key>[^:]+):(?: +(?P<value>.*))?$")
 _FQDN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,126}$")
@@ -30,10 +31,14 @@ def parse_cluster_info(text):
     Any other line raises ValueError naming it.
     """
     root = {}
-    stack = [(-1, root)]
+    stack = [(-1, root, None, None)]
     last = (-1, False)  # the indent of the previous line, and whether it held a value
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
+            continue
+        bare = _BARE_ITEM.match(line)
+        if bare and len(bare["indent"]) > stack[-1][0] and not last[1]:
+            _append_item(stack, bare["value"].strip(), number, line)
             continue
         match = _KEY_LINE.match(line)
         if not match:
@@ -46,14 +51,27 @@ def parse_cluster_info(text):
         parent = stack[-1][1]
         key, value = match["key"].strip(), match["value"]
         last = (indent, bool(value))
+        if not isinstance(parent, dict):
+            raise ValueError(f"gnt-cluster info line {number}: a key among list items: {line!r}")
         if value is None or value == "":
             parent[key] = {}
-            stack.append((indent, parent[key]))
+            stack.append((indent, parent[key], parent, key))
         else:
             parent[key] = value.strip()
     if "Cluster name" not in root:
         raise ValueError("gnt-cluster info: no 'Cluster name' line")
     return root
+
+
+def _append_item(stack, value, number, line):
+    """A ``- value`` line: the key that opened this level holds a list."""
+    _indent, container, owner, key = stack[-1]
+    if isinstance(container, dict):
+        if container or owner is None:
+            raise ValueError(f"gnt-cluster info line {number}: a list item among keys: {line!r}")
+        container = owner[key] = []
+        stack[-1] = (_indent, container, owner, key)
+    container.append(value)
 
 
 def parse_node_list(text, fields=NODE_FIELDS, separator=SEPARATOR):

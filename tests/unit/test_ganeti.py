@@ -205,3 +205,21 @@ def test_source_reads_saved_output(tmp_path):
     info.write_text(admin_doc_sample())
     assert ganeti.cluster_info(source=str(info))["Master node"] == "node1.example.com"
     assert (FIXTURES / "ganeti" / "README").exists()
+
+
+def test_the_guest_clusters_own_outputs():
+    info = hostnode_ganeti.parse_cluster_info(fixture_text("ganeti", "cluster-info-one-node.txt"))
+    assert info["Cluster name"] == "ganeti.guest.example.net"
+    assert info["Master node"] == "node1.guest.example.net"
+    assert info["Enabled hypervisors"] == "kvm"
+    assert info["Hypervisor parameters"]["kvm"]["kvm_path"] == "/usr/bin/kvm"
+    assert info["Cluster parameters"]["master netdev"] == "eth0"
+    assert info["Cluster parameters"]["enabled disk templates"] == "diskless"
+    assert info["Cluster parameters"]["compression tools"] == ["gzip", "gzip-fast", "gzip-slow"]
+    nodes = hostnode_ganeti.parse_node_list(fixture_text("ganeti", "node-list-one-node.txt"))
+    assert nodes == {
+        "node1.guest.example.net": {
+            "name": "node1.guest.example.net", "pip": "192.168.50.11", "sip": "192.168.50.11",
+            "master_candidate": True, "offline": False, "drained": False,
+        }
+    }  # fmt: skip
