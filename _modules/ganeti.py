@@ -1,0 +1,144 @@
+"""
+A Ganeti cluster formed from pillar: read it (``cluster_info``, ``nodes``), initialise it on the
+master node (``init_cluster``) and add the nodes that are not members yet (``add_node``). The
+options come from pillar ``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
+
+``gnt-cluster init`` refuses when /var/lib/ganeti/config.data exists, so that file is what
+"initialised" means here; membership is what ``gnt-node list`` on the master says. Every
+function that changes something takes ``test=True`` and then returns the same changes (the exact
+commands) without running them.
+"""
+
+import os
+
+import salt.utils.path
+from salt.exceptions import SaltInvocationError
+
+import hostnode_command
+import hostnode_files
+import hostnode_ganeti
+
+__virtualname__ = "ganeti"
+
+CONFIG_DATA = "/var/lib/ganeti/config.data"
+
+
+def __virtual__():
+    if not salt.utils.path.which("gnt-cluster"):
+        return (False, "ganeti: gnt-cluster is not installed (Debian package ganeti)")
+    return __virtualname__
+
+
+def _run(argv, check=True):
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, check=check)
+
+
+def _options(settings):
+    if settings is None:
+        settings = __salt__["config.get"]("hostnode:node:ganeti", {})
+    try:
+        return hostnode_ganeti.options(settings)
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+
+
+def _config_data():
+    root = __salt__["config.get"]("hostnode:config_root", "/") or "/"
+    return os.path.join(root, CONFIG_DATA.lstrip("/"))
+
+
+def initialised():
+    """
+    Whether this node holds a Ganeti cluster configuration (/var/lib/ganeti/config.data, the
+    file whose presence makes ``gnt-cluster init`` refuse).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.initialised
+    """
+    return os.path.exists(_config_data())
+
+
+def cluster_info(source=None):
+    """
+    ``gnt-cluster info`` as nested dicts (``{"Cluster name": ..., "Cluster parameters": {...}}``);
+    source reads saved output instead.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.cluster_info
+        salt-call ganeti.cluster_info source=/tmp/gnt-cluster-info.txt
+    """
+    text = hostnode_files.read_source(source) if source else _run(["gnt-cluster", "info"])
+    return hostnode_ganeti.parse_cluster_info(text)
+
+
+def nodes(source=None):
+    """
+    The cluster's nodes from ``gnt-node list`` on the master: ``{name: {name, pip, sip,
+    master_candidate, offline, drained}}``; source reads saved output of the same command.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.nodes
+    """
+    if source:
+        text = hostnode_files.read_source(source)
+    else:
+        text = _run([
+            "gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
+            "-o", ",".join(hostnode_ganeti.NODE_FIELDS),
+        ])  # fmt: skip
+    return hostnode_ganeti.parse_node_list(text)
+
+
+def _apply(plan, test):
+    done = []
+    for argv in plan:
+        if not test:
+            _run(argv)
+        done.append(" ".join(argv))
+    return {"commands": done} if done else {}
+
+
+def init_cluster(settings=None, test=False):
+    """
+    Initialise the cluster on this node (the pillar's master) unless it is initialised; returns
+    ``{"commands": [...]}`` run (or, with test, to run), ``{}`` when there is nothing to do.
+    settings defaults to pillar ``hostnode:node:ganeti``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.init_cluster test=True
+    """
+    opts = _options(settings)
+    return _apply(hostnode_ganeti.plan_init(initialised(), opts), test)
+
+
+def add_node(names=None, settings=None, test=False):
+    """
+    On the master, add each of names (default: pillar ``hostnode:node:ganeti:nodes``) that is not
+    a member yet with ``gnt-node add --no-ssh-key-check``; returns ``{"commands": [...]}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.add_node '[hv2.ams1.example.net]' test=True
+    """
+    opts = _options(settings)
+    wanted = opts["nodes"] if names is None else names
+    try:
+        wanted = [hostnode_ganeti._fqdn(n, "names") for n in wanted]
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+    members = nodes() if initialised() else {}
+    return _apply(hostnode_ganeti.plan_add(members, wanted), test)

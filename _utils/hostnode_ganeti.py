@@ -1,0 +1,193 @@
+"""
+Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info`` and ``gnt-node list``
+output, the cluster options taken from pillar, and the plans (argv lists) that initialise a
+cluster and add the nodes that are not members yet. Pure: nothing here runs a command.
+"""
+
+import re
+
+# The fields hostnode asks gnt-node list for, in this order (lib/query.py names them).
+NODE_FIELDS = ("name", "pip", "sip", "master_candidate", "offline", "drained")
+SEPARATOR = "|"
+_BARE_ITEM = re.compile(r"^(?P<indent> *)- (?P<value>[^:]*)$")
+_KEY_LINE = re.compile(r"^(?P<indent> *)(?P<item>- )?(?P<key>[^:]+):(?: +(?P<value>.*))?$")
+_FQDN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,126}$")
+_HELPER = re.compile(r"^/[A-Za-z0-9_./+-]+$")
+
+
+def parse_cluster_info(text):
+    """
+    ``gnt-cluster info`` as nested dicts: the output is lib/cli.py's PrintGenericInfo, a
+    ``key: value`` per line, two spaces per level, ``- `` before the items of a list (kept as
+    keys of their parent here). A key without a value opens the next level.
+
+    >>> parse_cluster_info("Cluster name: ganeti.ams1.example.net\\n"
+    ...                    "Master node: hv1.ams1.example.net\\n"
+    ...                    "Cluster parameters:\\n"
+    ...                    "  - master netdev: xen-br0\\n")["Cluster parameters"]
+    {'master netdev': 'xen-br0'}
+
+    Any other line raises ValueError naming it.
+    """
+    root = {}
+    stack = [(-1, root, None, None)]
+    last = (-1, False)  # the indent of the previous line, and whether it held a value
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        bare = _BARE_ITEM.match(line)
+        if bare and len(bare["indent"]) > stack[-1][0] and not last[1]:
+            _append_item(stack, bare["value"].strip(), number, line)
+            continue
+        match = _KEY_LINE.match(line)
+        if not match:
+            raise ValueError(f"gnt-cluster info line {number}: not 'key: value': {line!r}")
+        indent = len(match["indent"]) + (2 if match["item"] else 0)
+        if indent > last[0] and last[1]:
+            raise ValueError(f"gnt-cluster info line {number}: under a value: {line!r}")
+        while stack[-1][0] >= indent:
+            stack.pop()
+        parent = stack[-1][1]
+        key, value = match["key"].strip(), match["value"]
+        last = (indent, bool(value))
+        if not isinstance(parent, dict):
+            raise ValueError(f"gnt-cluster info line {number}: a key among list items: {line!r}")
+        if value is None or value == "":
+            parent[key] = {}
+            stack.append((indent, parent[key], parent, key))
+        else:
+            parent[key] = value.strip()
+    if "Cluster name" not in root:
+        raise ValueError("gnt-cluster info: no 'Cluster name' line")
+    return root
+
+
+def _append_item(stack, value, number, line):
+    """A ``- value`` line: the key that opened this level holds a list."""
+    _indent, container, owner, key = stack[-1]
+    if isinstance(container, dict):
+        if container or owner is None:
+            raise ValueError(f"gnt-cluster info line {number}: a list item among keys: {line!r}")
+        container = owner[key] = []
+        stack[-1] = (_indent, container, owner, key)
+    container.append(value)
+
+
+def parse_node_list(text, fields=NODE_FIELDS, separator=SEPARATOR):
+    """
+    ``gnt-node list --no-headers --separator=| -o <fields>`` as ``{name: {field: value}}``;
+    booleans (Y/N) become True/False.
+
+    A line of output (``-o name,pip,sip,master_candidate,offline,drained``)::
+
+        hv1.ams1.example.net|10.1.0.11|10.1.0.11|Y|N|N
+
+    gives ``{"hv1.ams1.example.net": {"name": "hv1.ams1.example.net", "pip": "10.1.0.11",
+    "sip": "10.1.0.11", "master_candidate": True, "offline": False, "drained": False}}``.
+
+    A line with another number of columns raises ValueError naming it.
+    """
+    nodes = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        columns = line.split(separator)
+        if len(columns) != len(fields):
+            raise ValueError(
+                f"gnt-node list line {number}: {len(columns)} columns, expected "
+                f"{len(fields)} ({','.join(fields)}): {line!r}"
+            )
+        row = {f: {"Y": True, "N": False}.get(v, v) for f, v in zip(fields, columns, strict=True)}
+        if not row.get("name", "x"):
+            raise ValueError(f"gnt-node list line {number}: empty node name: {line!r}")
+        nodes[row.get("name", str(number))] = row
+    return nodes
+
+
+def _fqdn(value, field):
+    if not isinstance(value, str) or not _FQDN.match(value):
+        raise ValueError(f"{field}: {value!r} is not a fully qualified name")
+    return value.lower()
+
+
+def _names(value, field):
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError(f"{field}: a non-empty list of names, got {value!r}")
+    for item in items:
+        if not isinstance(item, str) or not _NAME.match(item):
+            raise ValueError(f"{field}: {item!r} is not a name")
+    return list(items)
+
+
+def options(settings):
+    """
+    The Ganeti settings of pillar ``hostnode:node:ganeti`` checked and completed; ValueError
+    names the first bad field. Keys: cluster_name, master (FQDN of the master node),
+    master_netdev, enabled_hypervisors, enabled_disk_templates, vg_name (null for no LVM),
+    drbd_usermode_helper (null without drbd), nic_link, nodes (FQDNs of the other nodes).
+    """
+    if not isinstance(settings, dict):
+        raise ValueError(f"hostnode:node:ganeti: a mapping, got {settings!r}")
+    field = "hostnode:node:ganeti:"
+    opts = {
+        "cluster_name": _fqdn(settings.get("cluster_name"), field + "cluster_name"),
+        "master": _fqdn(settings.get("master"), field + "master"),
+        "master_netdev": _names([settings.get("master_netdev") or "xen-br0"],
+                                field + "master_netdev")[0],
+        "enabled_hypervisors": _names(settings.get("enabled_hypervisors") or ["kvm"],
+                                      field + "enabled_hypervisors"),
+        "enabled_disk_templates": _names(settings.get("enabled_disk_templates") or ["plain"],
+                                         field + "enabled_disk_templates"),
+        "vg_name": settings.get("vg_name"),
+        "drbd_usermode_helper": settings.get("drbd_usermode_helper"),
+        "nic_link": settings.get("nic_link"),
+        "nodes": [_fqdn(n, field + "nodes") for n in settings.get("nodes") or []],
+    }  # fmt: skip
+    templates = opts["enabled_disk_templates"]
+    if opts["vg_name"] is not None:
+        opts["vg_name"] = _names([opts["vg_name"]], field + "vg_name")[0]
+    elif {"plain", "drbd"} & set(templates):
+        raise ValueError(f"{field}vg_name: the disk templates {templates} need a volume group")
+    helper = opts["drbd_usermode_helper"]
+    if helper is not None and not (isinstance(helper, str) and _HELPER.match(helper)):
+        raise ValueError(f"{field}drbd_usermode_helper: {helper!r} is not an absolute path")
+    if "drbd" in templates and helper is None:
+        raise ValueError(f"{field}drbd_usermode_helper: drbd needs one (/bin/true)")
+    if opts["nic_link"] is not None:
+        opts["nic_link"] = _names([opts["nic_link"]], field + "nic_link")[0]
+    return opts
+
+
+def init_argv(opts):
+    """The ``gnt-cluster init`` argv for the options of ``options``."""
+    argv = [
+        "gnt-cluster", "init",
+        f"--master-netdev={opts['master_netdev']}",
+        f"--enabled-hypervisors={','.join(opts['enabled_hypervisors'])}",
+        f"--enabled-disk-templates={','.join(opts['enabled_disk_templates'])}",
+    ]  # fmt: skip
+    if opts["vg_name"]:
+        argv.append(f"--vg-name={opts['vg_name']}")
+    if opts["drbd_usermode_helper"]:
+        argv.append(f"--drbd-usermode-helper={opts['drbd_usermode_helper']}")
+    if opts["nic_link"]:
+        argv.append(f"--nic-parameters=link={opts['nic_link']}")
+    argv.append(opts["cluster_name"])
+    return argv
+
+
+def plan_init(initialised, opts):
+    """[] when the cluster exists already, else the one init command."""
+    return [] if initialised else [init_argv(opts)]
+
+
+def plan_add(members, wanted):
+    """``gnt-node add`` for each wanted node (in order) that is not a member; [] when all are."""
+    known = {m.lower() for m in members}
+    return [
+        ["gnt-node", "add", "--no-ssh-key-check", node]
+        for node in wanted
+        if node.lower() not in known
+    ]
