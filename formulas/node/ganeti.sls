@@ -1,9 +1,9 @@
-{#- What a Ganeti node needs from its own highstate: the packages (skippable from pillar with
-    hostnode:node:ganeti:install false, for test sandboxes). #}
-{%- set ganeti = salt['pillar.get']('hostnode:node:ganeti', {}) %}
-{%- if ganeti.get('install', True) %}
+{#- The Ganeti packages of a hypervisor (hostnode:node:ganeti:install false skips them). #}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ '/map.jinja' import node with context %}
+{%- if node.ganeti.install %}
 
 hostnode-node-ganeti-packages:
   pkg.installed:
-    - pkgs: {{ ganeti.get('packages', ['ganeti', 'drbd-utils', 'openssh-server']) | json }}
+    - pkgs: {{ node.ganeti.packages | json }}
 {%- endif %}

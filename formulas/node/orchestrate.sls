@@ -2,10 +2,11 @@
     initialise the cluster on the pillar's master node unless it is initialised, then add the
     other nodes that are not members yet. The nodes come from the orchestration's pillar
     hostnode:node:ganeti (master, nodes). #}
-{%- set ganeti = salt['pillar.get']('hostnode:node:ganeti', {}) %}
-{%- set master = ganeti.get('master') %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ '/map.jinja' import node with context %}
+{%- set master = node.ganeti.master %}
 {%- if master %}
-{%- set members = [master] + ganeti.get('nodes', []) %}
+{%- set members = [master] + node.ganeti.nodes %}
 
 hostnode-orchestrate-highstate:
   salt.state:

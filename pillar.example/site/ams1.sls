@@ -15,6 +15,16 @@ hostnode:
       stor2.ams1.example.net: 10.1.0.22
     bridges:
       vlans: [100, 200]
+    # The site's Ganeti cluster (formed by salt-run state.orchestrate node.orchestrate).
+    ganeti:
+      cluster_name: ganeti.ams1.example.net
+      master: hv1.ams1.example.net
+      nodes: [hv2.ams1.example.net]
+      master_netdev: br0100
+      enabled_disk_templates: [plain, drbd]
+      vg_name: xenvg
+      drbd_usermode_helper: /bin/true
+      nic_link: br0100
   # ams1 replaces NICs often: bond MACs derive from the node's machine-id, not from a NIC.
   bonding:
     bonds:

@@ -10,6 +10,13 @@ hostnode:
       stor1.fra1.example.net: 10.2.0.21
     bridges:
       vlans: [300]
+    # The site's Ganeti cluster (formed by salt-run state.orchestrate node.orchestrate).
+    ganeti:
+      cluster_name: ganeti.fra1.example.net
+      master: hv1.fra1.example.net
+      master_netdev: br0300
+      vg_name: xenvg
+      nic_link: br0300
   ceph_osd:
     expected_fsid: 9b1d6c2e-3f4a-4e8b-a1c7-5d2e8f0a6b31
     method: raw
