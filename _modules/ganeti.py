@@ -17,6 +17,7 @@ from salt.exceptions import SaltInvocationError
 import hostnode_command
 import hostnode_files
 import hostnode_ganeti
+import hostnode_node
 
 __virtualname__ = "ganeti"
 
@@ -137,7 +138,7 @@ def add_node(names=None, settings=None, test=False):
     opts = _options(settings)
     wanted = opts["nodes"] if names is None else names
     try:
-        wanted = [hostnode_ganeti._fqdn(n, "names") for n in wanted]
+        wanted = [hostnode_node.fqdn(n, "names") for n in wanted]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
     members = nodes() if initialised() else {}

@@ -6,12 +6,13 @@ cluster and add the nodes that are not members yet. Pure: nothing here runs a co
 
 import re
 
+import hostnode_node
+
 # The fields hostnode asks gnt-node list for, in this order (lib/query.py names them).
 NODE_FIELDS = ("name", "pip", "sip", "master_candidate", "offline", "drained")
 SEPARATOR = "|"
 _BARE_ITEM = re.compile(r"^(?P<indent> *)- (?P<value>[^:]*)$")
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<item>- )?(?P<key>[^:]+):(?: +(?P<value>.*))?$")
-_FQDN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,126}$")
 _HELPER = re.compile(r"^/[A-Za-z0-9_./+-]+$")
 
@@ -105,12 +106,6 @@ def parse_node_list(text, fields=NODE_FIELDS, separator=SEPARATOR):
     return nodes
 
 
-def _fqdn(value, field):
-    if not isinstance(value, str) or not _FQDN.match(value):
-        raise ValueError(f"{field}: {value!r} is not a fully qualified name")
-    return value.lower()
-
-
 def _names(value, field):
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
@@ -132,8 +127,8 @@ def options(settings):
         raise ValueError(f"hostnode:node:ganeti: a mapping, got {settings!r}")
     field = "hostnode:node:ganeti:"
     opts = {
-        "cluster_name": _fqdn(settings.get("cluster_name"), field + "cluster_name"),
-        "master": _fqdn(settings.get("master"), field + "master"),
+        "cluster_name": hostnode_node.fqdn(settings.get("cluster_name"), field + "cluster_name"),
+        "master": hostnode_node.fqdn(settings.get("master"), field + "master"),
         "master_netdev": _names([settings.get("master_netdev") or "xen-br0"],
                                 field + "master_netdev")[0],
         "enabled_hypervisors": _names(settings.get("enabled_hypervisors") or ["kvm"],
@@ -143,7 +138,7 @@ def options(settings):
         "vg_name": settings.get("vg_name"),
         "drbd_usermode_helper": settings.get("drbd_usermode_helper"),
         "nic_link": settings.get("nic_link"),
-        "nodes": [_fqdn(n, field + "nodes") for n in settings.get("nodes") or []],
+        "nodes": [hostnode_node.fqdn(n, field + "nodes") for n in settings.get("nodes") or []],
     }  # fmt: skip
     templates = opts["enabled_disk_templates"]
     if opts["vg_name"] is not None:

@@ -89,12 +89,12 @@ def test_init_argv_from_pillar_options():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"cluster_name": "ganeti"}, "cluster_name: 'ganeti' is not a fully qualified name"),
+        ({"cluster_name": "ganeti"}, "cluster_name: 'ganeti' is not a fully qualified host name"),
         ({"vg_name": None}, "vg_name: the disk templates"),
         ({"drbd_usermode_helper": None}, "drbd_usermode_helper: drbd needs one"),
         ({"drbd_usermode_helper": "true; rm"}, "drbd_usermode_helper: 'true; rm' is not"),
         ({"master_netdev": "br 0"}, "master_netdev: 'br 0' is not a name"),
-        ({"nodes": ["hv2"]}, "nodes: 'hv2' is not a fully qualified name"),
+        ({"nodes": ["hv2"]}, "nodes: 'hv2' is not a fully qualified host name"),
     ],
 )
 def test_bad_options_name_the_field(change, message):
