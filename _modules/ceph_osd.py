@@ -255,10 +255,9 @@ def _companion_refusals(entries, fsid):
         for key in ("db_device", "wal_device"):
             device = entry.get(key)
             if device:
-                found = hostnode_disks.verdict(device, _device_facts(device), fsid)
+                found = hostnode_disks.verdict(device, _device_facts(device), fsid, forcible=False)
                 if not found["writable"]:
                     reason = found["reason"] or f"{device} already is an OSD of this cluster"
-                    reason = reason.replace(hostnode_disks.FORCE_HINT, " (wipe it yourself)")
                     refused.append(f"{key} of {entry['device']}: {reason}")
     return refused
 

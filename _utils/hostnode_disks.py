@@ -14,8 +14,10 @@ import os
 
 OSD_SIGNATURE = "ceph_bluestore"
 LVM_SIGNATURE = "LVM2_member"
-# How a refusal for content that force may override ends.
+# How a refusal for content ends: force may override it, or (a device force does not apply
+# to) only its owner can.
 FORCE_HINT = " (force: true to overwrite)"
+WIPE_HINT = " (wipe it yourself)"
 
 
 def parse_wipefs(text):
@@ -58,7 +60,7 @@ def mounted_devices(mountinfo):
     return mounted
 
 
-def verdict(device, facts, cluster_fsid, force=False):
+def verdict(device, facts, cluster_fsid, force=False, forcible=True):
     """
     Whether device may be written, from what was read about it::
 
@@ -72,12 +74,13 @@ def verdict(device, facts, cluster_fsid, force=False):
     already is a live OSD of cluster_fsid, else None}``. The LVs of a live LVM OSD of ours are
     its device's holders: they do not make it busy (it is left alone either way). An OSD of this
     cluster that was purged is refused like any other content: zapping it is a decision, not a
-    side effect.
+    side effect. forcible False: the refusal's hint does not offer force (a device that force
+    does not apply to).
     """
     live = _live_osd_of(facts, cluster_fsid)
     own_holders = bool(live and facts.get("lvm_osd"))
     reason = _in_use(device, facts, own_holders) or (
-        None if force else _content(device, facts, cluster_fsid)
+        None if force else _content(device, facts, cluster_fsid, forcible)
     )
     ours = reason is None and live
     return {"device": device, "writable": reason is None and not ours, "reason": reason,
@@ -107,7 +110,7 @@ def _live_osd_of(facts, cluster_fsid):
             and whoami in facts.get("live_ids", {whoami}))  # fmt: skip
 
 
-def _content(device, facts, cluster_fsid):
+def _content(device, facts, cluster_fsid, forcible=True):
     kinds = _kinds(facts)
     if not kinds or _live_osd_of(facts, cluster_fsid):
         return None
@@ -115,9 +118,9 @@ def _content(device, facts, cluster_fsid):
         owner = facts.get("osd_cluster_fsid")
         if owner == cluster_fsid:
             return (f"{device} holds osd.{facts.get('osd_id')} of this cluster, which was "
-                    "purged (zap it, or force: true)")  # fmt: skip
+                    f"purged ({'zap it, or force: true' if forcible else 'zap it'})")  # fmt: skip
         return f"{device} holds an OSD of another cluster (fsid {owner})"
-    return f"{device} holds {', '.join(kinds)}{FORCE_HINT}"
+    return f"{device} holds {', '.join(kinds)}{FORCE_HINT if forcible else WIPE_HINT}"
 
 
 def block_facts(sysfs_block, name):
