@@ -48,8 +48,9 @@ demo: setup
 	@bin/hostnode-demo
 
 # pytest exits 5 when a selection holds no test: that is not a failure, anything else non-zero is.
+# The benchmarks run too, once each at a tiny size and untimed (HOSTNODE_BENCH unset).
 test: setup-test
-	@$(PYTEST) -m "not bench" tests || [ $$? -eq 5 ]
+	@$(PYTEST) tests || [ $$? -eq 5 ]
 	@echo "compatibility lane: unit and functional tests on $$($(VENV_COMPAT)/bin/salt-call --version)"
 	@$(VENV_COMPAT)/bin/pytest -p no:cacheprovider -m "not bench and not slow" \
 	  tests/unit tests/functional || [ $$? -eq 5 ]
@@ -65,8 +66,11 @@ docs: setup
 	@$(VENV)/bin/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
 	@echo "docs: docs/_build/html ($$(du -sh docs/_build/html | cut -f1))"
 
+# make bench BENCH=<case> runs tests/bench/test_<case>_bench.py only and rewrites only its rows.
 bench: setup-test
-	@$(PYTEST) -m bench -s tests/bench
+	@HOSTNODE_BENCH=full $(PYTEST) -m bench -s \
+	  $(if $(BENCH),tests/bench/test_$(BENCH)_bench.py,tests/bench)
+	@echo "bench: tests/bench/RESULTS.md, tests/bench/results.json"
 
 clean:
 	rm -rf $(VENV) $(VENV_COMPAT) docs/_build docs/ref .hostnode .pytest_cache .ruff_cache
