@@ -4,15 +4,17 @@ master node (``init_cluster``) and add the nodes that are not members yet (``add
 options come from pillar ``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
 
 ``gnt-cluster init`` refuses when /var/lib/ganeti/config.data exists, so that file is what
-"initialised" means here; membership is what ``gnt-node list`` on the master says. Every
-function that changes something takes ``test=True`` and then returns the same changes (the exact
-commands) without running them.
+"initialised" means here; membership is the master's ssconf node list
+(/var/lib/ganeti/ssconf_node_list, rewritten by the master at each change of its configuration),
+so neither needs Ganeti's daemons, nor Ganeti installed: ``test=True`` on a node the highstate
+has not given its packages yet still lists the commands. Every function that changes something
+takes ``test=True`` and then returns the same changes (the exact commands) without running them.
 """
 
 import os
 
 import salt.utils.path
-from salt.exceptions import SaltInvocationError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_command
 import hostnode_files
@@ -22,11 +24,10 @@ import hostnode_node
 __virtualname__ = "ganeti"
 
 CONFIG_DATA = "/var/lib/ganeti/config.data"
+NODE_LIST = "/var/lib/ganeti/ssconf_node_list"
 
 
 def __virtual__():
-    if not salt.utils.path.which("gnt-cluster"):
-        return (False, "ganeti: gnt-cluster is not installed (Debian package ganeti)")
     return __virtualname__
 
 
@@ -43,9 +44,27 @@ def _options(settings):
         raise SaltInvocationError(str(exc)) from None
 
 
-def _config_data():
+def _rooted(path):
     root = __salt__["config.get"]("hostnode:config_root", "/") or "/"
-    return os.path.join(root, CONFIG_DATA.lstrip("/"))
+    return os.path.join(root, path.lstrip("/"))
+
+
+def declared_cluster():
+    """
+    The cluster this node's pillar declares: ``{cluster_name, master, nodes}`` (plain names, so
+    an orchestration can read them from every minion), ``{}`` when it names no master.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ganeti.declared_cluster
+    """
+    opts = __salt__["config.get"]("hostnode:node:ganeti", {}) or {}
+    if not isinstance(opts, dict) or not opts.get("master"):
+        return {}
+    return {key: str(opts[key]) if key != "nodes" else [str(n) for n in opts.get(key) or []]
+            for key in ("cluster_name", "master", "nodes")}  # fmt: skip
 
 
 def initialised():
@@ -59,7 +78,7 @@ def initialised():
 
         salt 'hv1*' ganeti.initialised
     """
-    return os.path.exists(_config_data())
+    return os.path.exists(_rooted(CONFIG_DATA))
 
 
 def cluster_info(source=None):
@@ -99,9 +118,33 @@ def nodes(source=None):
     return hostnode_ganeti.parse_node_list(text)
 
 
+def members(source=None):
+    """
+    The names of the cluster's nodes as the master's ssconf node list holds them ([] on a node
+    without a cluster); source reads a saved copy of that file.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.members
+    """
+    path = source or _rooted(NODE_LIST)
+    if not source and not os.path.exists(path):
+        return []
+    try:
+        return hostnode_ganeti.parse_ssconf_list(hostnode_files.read_source(path))
+    except ValueError as exc:
+        raise CommandExecutionError(f"{path}: {exc}") from None
+
+
 def _apply(plan, test):
     done = []
     for argv in plan:
+        if not test and not salt.utils.path.which(argv[0]):
+            raise CommandExecutionError(
+                f"{argv[0]} is not installed (Debian package ganeti, which node.ganeti installs)"
+            )
         if not test:
             _run(argv)
         done.append(" ".join(argv))
@@ -127,7 +170,8 @@ def init_cluster(settings=None, test=False):
 def add_node(names=None, settings=None, test=False):
     """
     On the master, add each of names (default: pillar ``hostnode:node:ganeti:nodes``) that is not
-    a member yet with ``gnt-node add --no-ssh-key-check``; returns ``{"commands": [...]}``.
+    a member yet (``members``) with ``gnt-node add --no-ssh-key-check``; returns
+    ``{"commands": [...]}``.
 
     CLI Example:
 
@@ -141,5 +185,4 @@ def add_node(names=None, settings=None, test=False):
         wanted = [hostnode_node.fqdn(n, "names") for n in wanted]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
-    members = nodes() if initialised() else {}
-    return _apply(hostnode_ganeti.plan_add(members, wanted), test)
+    return _apply(hostnode_ganeti.plan_add(members() if initialised() else [], wanted), test)

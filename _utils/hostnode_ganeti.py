@@ -15,6 +15,8 @@ _BARE_ITEM = re.compile(r"^(?P<indent> *)- (?P<value>[^:]*)$")
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<item>- )?(?P<key>[^:]+):(?: +(?P<value>.*))?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,126}$")
 _HELPER = re.compile(r"^/[A-Za-z0-9_./+-]+$")
+# A hypervisor parameter's value on gnt-cluster's command line (`-H kvm:key=value,...`).
+_PARAMETER_VALUE = re.compile(r"^[A-Za-z0-9_./+:-]*$")
 
 
 def parse_cluster_info(text):
@@ -106,6 +108,19 @@ def parse_node_list(text, fields=NODE_FIELDS, separator=SEPARATOR):
     return nodes
 
 
+def parse_ssconf_list(text, name="ssconf_node_list"):
+    """The names of an ssconf list file (one a line, as the master writes it); ValueError names
+    the line that is not a name."""
+    names = []
+    for number, line in enumerate(text.splitlines(), 1):
+        item = line.strip()
+        if item and not _NAME.match(item):
+            raise ValueError(f"{name} line {number}: {line!r} is not a node name")
+        if item:
+            names.append(item)
+    return names
+
+
 def _names(value, field):
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
@@ -152,13 +167,41 @@ def options(settings):
         raise ValueError(f"{field}drbd_usermode_helper: drbd needs one (/bin/true)")
     if opts["nic_link"] is not None:
         opts["nic_link"] = _names([opts["nic_link"]], field + "nic_link")[0]
+    opts["hypervisor_parameters"] = _hypervisor_parameters(
+        settings.get("hypervisor_parameters") or {}, opts["enabled_hypervisors"],
+        field + "hypervisor_parameters",
+    )  # fmt: skip
     return opts
 
 
+def _hypervisor_parameters(value, hypervisors, field):
+    """{hypervisor: {key: value}} of enabled hypervisors, values as gnt-cluster takes them."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{field}: a mapping of hypervisor to parameters, got {value!r}")
+    checked = {}
+    for hypervisor, parameters in value.items():
+        if hypervisor not in hypervisors:
+            raise ValueError(f"{field}:{hypervisor}: not among enabled_hypervisors {hypervisors}")
+        if not isinstance(parameters, dict):
+            raise ValueError(f"{field}:{hypervisor}: a mapping of parameters, got {parameters!r}")
+        for key, item in parameters.items():
+            text = "" if item is None else str(item).lower() if isinstance(item, bool) else item
+            if not (isinstance(key, str) and _NAME.match(key)):
+                raise ValueError(f"{field}:{hypervisor}: {key!r} is not a parameter name")
+            if not (isinstance(text, (str, int)) and _PARAMETER_VALUE.match(str(text))):
+                raise ValueError(f"{field}:{hypervisor}:{key}: {item!r} is not a value")
+            checked.setdefault(hypervisor, {})[key] = str(text)
+    return checked
+
+
 def init_argv(opts):
-    """The ``gnt-cluster init`` argv for the options of ``options``."""
+    """
+    The ``gnt-cluster init`` argv for the options of ``options``. ``--no-etc-hosts``: the node
+    formula owns /etc/hosts (its hosts block lists the cluster name and every node); Ganeti
+    rewriting its lines there would undo the highstate and the highstate undo Ganeti.
+    """
     argv = [
-        "gnt-cluster", "init",
+        "gnt-cluster", "init", "--no-etc-hosts",
         f"--master-netdev={opts['master_netdev']}",
         f"--enabled-hypervisors={','.join(opts['enabled_hypervisors'])}",
         f"--enabled-disk-templates={','.join(opts['enabled_disk_templates'])}",
@@ -169,6 +212,9 @@ def init_argv(opts):
         argv.append(f"--drbd-usermode-helper={opts['drbd_usermode_helper']}")
     if opts["nic_link"]:
         argv.append(f"--nic-parameters=link={opts['nic_link']}")
+    for hypervisor, parameters in sorted(opts["hypervisor_parameters"].items()):
+        pairs = ",".join(f"{key}={value}" for key, value in sorted(parameters.items()))
+        argv.append(f"--hypervisor-parameters={hypervisor}:{pairs}")
     argv.append(opts["cluster_name"])
     return argv
 

@@ -8,9 +8,10 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 
 # The fleet of the session's master (conftest.py): two sites (by minion id) times two roles
-# (by grain).
+# (by grain); ams1 has a second hypervisor, a node of its Ganeti cluster.
 MINIONS = {
     "hv1.ams1.example.net": {"roles": ["hypervisor"]},
+    "hv2.ams1.example.net": {"roles": ["hypervisor"]},
     "stor1.ams1.example.net": {"roles": ["storage"]},
     "hv1.fra1.example.net": {"roles": ["hypervisor"]},
     "stor1.fra1.example.net": {"roles": ["storage"]},

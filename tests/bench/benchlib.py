@@ -11,9 +11,12 @@ Each row may name a baseline row measured in the same run: its ratio is median /
 import json
 import math
 import os
+import pathlib
 import platform
 import statistics
 import time
+
+import hostnode_files
 
 FULL = os.environ.get("HOSTNODE_BENCH") == "full"
 ROUNDS = 3 if FULL else 1
@@ -102,7 +105,8 @@ def merged(previous, cases):
 
 
 def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+    lines = pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in lines
                 if line.startswith("model name")), platform.processor())  # fmt: skip
     return f"{os.cpu_count()} x {cpu}, Linux {platform.release()}"
 
@@ -138,8 +142,6 @@ def seconds_text(seconds):
 
 def write_results(directory, cases):
     """Merge this run's rows into results.json and rewrite RESULTS.md from it (full mode only)."""
-    import hostnode_files
-
     path = directory / "results.json"
     rows = merged(json.loads(path.read_text()) if path.exists() else {}, cases)
     hostnode_files.replace(str(path), json.dumps(rows, indent=1, sort_keys=True) + "\n")

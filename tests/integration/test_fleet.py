@@ -1,7 +1,7 @@
 """
 The fleet as users run it: `salt '*' state.highstate test=True` from the session's master,
 whose file_roots are formulas/ (with the state top of formulas/top) and whose pillar is
-pillar.example, over two sites times two roles.
+pillar.example, over two sites times two roles (ams1 with a second hypervisor).
 
 Two kinds of golden files, reviewed and committed under tests/golden/, show how the pillar
 makes the minions differ; a change of defaults or pillar that alters a node shows up as a diff:
@@ -93,20 +93,23 @@ def test_the_fleet_differs_as_the_pillar_says(highstate):
     }
     assert bridges == {
         "hv1.ams1.example.net": ["br0100", "br0200"],
+        "hv2.ams1.example.net": ["br0100", "br0200"],
         "hv1.fra1.example.net": ["br0300"],
     }
     storage = {m for m, r in highstate.items() if "hostnode-ceph-osd-devices" in by_id(r)}
     assert storage == {"stor1.ams1.example.net", "stor1.fra1.example.net"}
     logins = {m: sorted(s for s in by_id(r) if s.startswith("hostnode-storage-net-iscsi"))
-              for m, r in highstate.items() if "hv1" in m}  # fmt: skip
+              for m, r in highstate.items() if m.startswith("hv")}  # fmt: skip
     assert logins == {
         "hv1.ams1.example.net": ["hostnode-storage-net-iscsi-ams1-san"],
+        "hv2.ams1.example.net": ["hostnode-storage-net-iscsi-ams1-san"],
         "hv1.fra1.example.net": ["hostnode-storage-net-iscsi-fra1-eql"],
     }
     prefixes = {m: by_id(r)["hostnode-anyip-routes"]["changes"]["routes"]["added"]
                 for m, r in highstate.items() if "hostnode-anyip-routes" in by_id(r)}  # fmt: skip
     assert prefixes == {
         "hv1.ams1.example.net": ["203.0.113.0/25", "2001:db8:200::/64"],
+        "hv2.ams1.example.net": ["203.0.113.0/25", "2001:db8:200::/64"],
         "hv1.fra1.example.net": ["198.51.100.0/24", "2001:db8:100::/64"],
     }
     sysctl = {m: by_id(r)["hostnode-node-sysctl"]["changes"] for m, r in highstate.items()}

@@ -18,12 +18,14 @@ SETTINGS = {
     "vg_name": "xenvg",
     "drbd_usermode_helper": "/bin/true",
     "nic_link": "br0100",
+    "hypervisor_parameters": {"kvm": {"kernel_path": "", "initrd_path": None}},
     "nodes": ["hv2.ams1.example.net", "hv3.ams1.example.net"],
 }
 INIT = [
-    "gnt-cluster", "init", "--master-netdev=br0100", "--enabled-hypervisors=kvm",
+    "gnt-cluster", "init", "--no-etc-hosts", "--master-netdev=br0100", "--enabled-hypervisors=kvm",
     "--enabled-disk-templates=plain,drbd", "--vg-name=xenvg", "--drbd-usermode-helper=/bin/true",
-    "--nic-parameters=link=br0100", "ganeti.ams1.example.net",
+    "--nic-parameters=link=br0100", "--hypervisor-parameters=kvm:initrd_path=,kernel_path=",
+    "ganeti.ams1.example.net",
 ]  # fmt: skip
 LIST = ("gnt-node", "list", "--no-headers", "--separator=|", "-o",
         "name,pip,sip,master_candidate,offline,drained")  # fmt: skip
@@ -80,7 +82,7 @@ def test_init_argv_from_pillar_options():
     minimal = {"cluster_name": "ganeti.fra1.example.net", "master": "hv1.fra1.example.net",
                "enabled_disk_templates": ["file"]}  # fmt: skip
     assert hostnode_ganeti.plan_init(False, hostnode_ganeti.options(minimal)) == [[
-        "gnt-cluster", "init", "--master-netdev=xen-br0", "--enabled-hypervisors=kvm",
+        "gnt-cluster", "init", "--no-etc-hosts", "--master-netdev=xen-br0", "--enabled-hypervisors=kvm",
         "--enabled-disk-templates=file", "ganeti.fra1.example.net",
     ]]  # fmt: skip
     assert hostnode_ganeti.plan_init(True, hostnode_ganeti.options(SETTINGS)) == []
@@ -95,6 +97,12 @@ def test_init_argv_from_pillar_options():
         ({"drbd_usermode_helper": "true; rm"}, "drbd_usermode_helper: 'true; rm' is not"),
         ({"master_netdev": "br 0"}, "master_netdev: 'br 0' is not a name"),
         ({"nodes": ["hv2"]}, "nodes: 'hv2' is not a fully qualified host name"),
+        ({"hypervisor_parameters": {"xen-pvm": {}}}, "hypervisor_parameters:xen-pvm: not among"),
+        (
+            {"hypervisor_parameters": {"kvm": {"kernel_args": "ro,x"}}},
+            "hypervisor_parameters:kvm:kernel_args: 'ro,x' is not a value",
+        ),
+        ({"hypervisor_parameters": {"kvm": ["kernel_path"]}}, "kvm: a mapping of parameters"),
     ],
 )
 def test_bad_options_name_the_field(change, message):
@@ -115,11 +123,15 @@ def test_add_plans_only_non_members():
 
 
 class GanetiTable(CommandTable):
-    """gnt-cluster init writes config.data as the real one does; gnt-node add makes a member."""
+    """
+    gnt-cluster init writes config.data and the ssconf node list as the real one does; gnt-node
+    add makes a member (the master rewrites its ssconf node list).
+    """
 
     def __init__(self, config_root):
         super().__init__({LIST: (0, MASTER_ONLY, "")})
         self.config_data = config_root / "var/lib/ganeti/config.data"
+        self.node_list = config_root / "var/lib/ganeti/ssconf_node_list"
 
     def __call__(self, argv, python_shell=False, stdin=None, **options):
         result = super().__call__(argv, python_shell, stdin, **options)
@@ -129,10 +141,18 @@ class GanetiTable(CommandTable):
                         "pid": 1}  # fmt: skip
             self.config_data.parent.mkdir(parents=True)
             self.config_data.write_text("{}")
+            self.node_list.write_text("hv1.ams1.example.net\n")
         if argv[:2] == ["gnt-node", "add"]:
             row = f"{argv[-1]}|10.1.0.99|10.1.0.99|N|N|N\n"
             self.answers[LIST] = (0, self.answers[LIST][1] + row, "")
+            self.node_list.write_text(self.node_list.read_text() + argv[-1] + "\n")
         return result
+
+
+@pytest.fixture(autouse=True)
+def ganeti_installed(monkeypatch):
+    """The commands are the table's: the module's check that Ganeti is installed passes."""
+    monkeypatch.setattr(ganeti.salt.utils.path, "which", lambda name: f"/usr/sbin/{name}")
 
 
 @pytest.fixture

@@ -1,56 +1,76 @@
-# Guest job (sh): a one-node Ganeti cluster formed by the ganeti states (node.ganeti_cluster):
-# test=True first, then for real, then again (nothing to change); gnt-cluster info, gnt-node list
-# and gnt-cluster verify saved for the unit tests' fixtures. Results go to /results.
+# Guest job (sh): a hypervisor node bootstrapped by state.highstate (the node formula: its name
+# and hosts block, the drbd module with Ganeti's options, a VLAN bridge for the master netdev,
+# the VG on /dev/vdb, a sparse 21 GiB disk: a 20 GiB one leaves a VG of 20476 MiB, below
+# the 20480 MiB gnt-cluster init wants), then a one-node Ganeti cluster formed by the ganeti
+# states (node.ganeti_cluster): test=True first, then for real, then again (nothing to change),
+# and the highstate again. gnt-cluster info, gnt-node list, ssconf_node_list and gnt-cluster
+# verify are saved for the unit tests' fixtures. Results go to /results.
 set -u
 out=/results
 salt_call() { /opt/salt/bin/salt-call --local -c /tmp/salt --out=json "$@"; }
 fqdn=node1.guest.example.net
 ip link set eth0 up
 ip addr add 192.168.50.11/24 dev eth0
-hostname "$fqdn"
-echo "$fqdn" > /etc/hostname
-cat >> /etc/hosts <<HOSTS
-192.168.50.11 $fqdn node1
-192.168.50.10 ganeti.guest.example.net ganeti
-HOSTS
+# The image is shared by every scenario: a node of its own gets its machine-id here (bridge MACs
+# derive from it).
+tr -d - < /proc/sys/kernel/random/uuid > /etc/machine-id
 ssh-keygen -A
 mkdir -p /run/sshd /root/.ssh
 /usr/sbin/sshd
-mkdir -p /tmp/salt
+mkdir -p /tmp/salt /tmp/salt/pillar
 cat > /tmp/salt/minion <<CONFIG
 id: $fqdn
 file_client: local
 root_dir: /tmp/salt/root
 module_dirs: [/hostnode]
-file_roots: {base: [/hostnode/formulas]}
+file_roots: {base: [/hostnode/formulas, /hostnode/formulas/top]}
 pillar_roots: {base: [/tmp/salt/pillar]}
+grains: {roles: [hypervisor]}
 hostnode: {config_root: /}
 CONFIG
-mkdir -p /tmp/salt/pillar
 cat > /tmp/salt/pillar/top.sls <<'TOP'
 base:
-  '*': [ganeti]
+  '*': [node]
 TOP
-cat > /tmp/salt/pillar/ganeti.sls <<PILLAR
+# The packages are in the guest image already (install: false: the guest has no archive).
+cat > /tmp/salt/pillar/node.sls <<PILLAR
 hostnode:
   node:
+    hosts:
+      $fqdn: 192.168.50.11
+      ganeti.guest.example.net: 192.168.50.10
+    kernel_modules:
+      drbd: {options: {minor_count: 128, usermode_helper: /bin/true}}
+    bridges: {bond: eth0, vlans: [100]}
+    lvm: {vg: xenvg, devices: [/dev/vdb]}
+    role_formulas:
+      hypervisor: [node.bridges, node.lvm, node.ganeti]
     ganeti:
       install: false
       cluster_name: ganeti.guest.example.net
       master: $fqdn
       nodes: []
-      master_netdev: eth0
+      master_netdev: br0100
       enabled_hypervisors: [kvm]
-      enabled_disk_templates: [diskless]
+      enabled_disk_templates: [plain, drbd]
+      vg_name: xenvg
+      drbd_usermode_helper: /bin/true
+      nic_link: br0100
 PILLAR
+salt_call state.highstate test=True > $out/highstate-test.json 2> $out/highstate-test.err
+salt_call state.highstate > $out/highstate.json 2> $out/highstate.err
 salt_call state.apply node.ganeti_cluster test=True > $out/salt-test.json 2> $out/salt-test.err
 salt_call state.apply node.ganeti_cluster > $out/salt-apply.json 2> $out/salt-apply.err
 salt_call state.apply node.ganeti_cluster > $out/salt-again.json 2> $out/salt-again.err
+salt_call state.highstate > $out/highstate-again.json 2> $out/highstate-again.err
+hostname > $out/hostname.txt
+head -n 5 /etc/hosts > $out/hosts-head.txt
 gnt-cluster info > $out/cluster-info.txt 2>&1
 gnt-node list --no-headers --separator='|' -o name,pip,sip,master_candidate,offline,drained \
   > $out/node-list.txt 2>&1
+cp /var/lib/ganeti/ssconf_node_list $out/ssconf-node-list.txt 2>> $out/ganeti-logs.txt
 gnt-cluster verify > $out/verify.txt 2>&1
 echo "verify exit $?" >> $out/verify.txt
-ls /var/log/ganeti > $out/ganeti-logs.txt 2>&1
+ls /var/log/ganeti >> $out/ganeti-logs.txt 2>&1
 tail -n 40 /var/log/ganeti/*.log >> $out/ganeti-logs.txt 2>&1
 exit 0
