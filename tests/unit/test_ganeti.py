@@ -82,8 +82,8 @@ def test_init_argv_from_pillar_options():
     minimal = {"cluster_name": "ganeti.fra1.example.net", "master": "hv1.fra1.example.net",
                "enabled_disk_templates": ["file"]}  # fmt: skip
     assert hostnode_ganeti.plan_init(False, hostnode_ganeti.options(minimal)) == [[
-        "gnt-cluster", "init", "--no-etc-hosts", "--master-netdev=xen-br0", "--enabled-hypervisors=kvm",
-        "--enabled-disk-templates=file", "ganeti.fra1.example.net",
+        "gnt-cluster", "init", "--no-etc-hosts", "--master-netdev=xen-br0",
+        "--enabled-hypervisors=kvm", "--enabled-disk-templates=file", "ganeti.fra1.example.net",
     ]]  # fmt: skip
     assert hostnode_ganeti.plan_init(True, hostnode_ganeti.options(SETTINGS)) == []
 
