@@ -114,8 +114,8 @@ def _write(plans):
     for plan in plans:
         try:
             hostnode_files.replace(plan["path"], plan["new"], plan["mode"])
-        except OSError as exc:
-            raise CommandExecutionError(f"{plan['path']}: {exc}", info=_files(done)) from None
+        except CommandExecutionError as exc:
+            raise CommandExecutionError(str(exc), info=_files(done)) from None
         done[plan["path"]] = plan
     return _files(done)
 
