@@ -405,8 +405,8 @@ def zap(device, force=False, test=False):
 
         salt '*' ceph_osd.zap /dev/sdc test=True
     """
-    fsid = cluster_fsid()
     facts = _device_facts(device)
+    fsid = cluster_fsid()
     verdict = hostnode_disks.verdict(device, facts, fsid, force)
     in_cluster = {osd["id"] for osd in tree()}
     here = [o for o in list_() if device in o["devices"] and o["cluster_fsid"] == fsid]

@@ -692,6 +692,8 @@ def preflight(settings, formulas=()):
 
         salt 'hv1*' node.preflight "$(salt-call --out=json pillar.get hostnode:node)"
     """
+    if not isinstance(settings, dict):
+        raise SaltInvocationError("settings: must be the node formula's data (a mapping)")
     pillar = __pillar__.get("hostnode", {})
     try:
         own = hostnode_node.fqdn(settings.get("fqdn") or __opts__["id"], "hostnode:node:fqdn")
