@@ -102,6 +102,32 @@ def test_a_read_only_directory_fails_the_file_only_and_a_rerun_writes_it(
                  "re-run wrote the file; third run {}"))  # fmt: skip
 
 
+def test_a_read_only_sysctl_d_reports_the_sysctls_set_live(netns, hostnode_call, config_root):
+    netns.ip("link", "add", "stor-a", "type", "veth", "peer", "name", "stor-b")
+    for index, name in enumerate(("stor-a", "stor-b"), start=1):
+        netns.ip("link", "set", name, "up")
+        netns.ip("addr", "add", f"198.18.0.{index}/24", "dev", name)
+    folder = config_root / "etc/sysctl.d"
+    with tmpfs(folder, "1m"):
+        remount(folder, "ro")
+        code, returned = hostnode_call(netns, "state.apply", "storage_net.arpflux")
+        (first,) = returned.values()
+        assert code != 0 and first["result"] is False
+        assert "90-hostnode-arpflux.conf: cannot write: Read-only file system" in first["comment"]
+        assert sorted(first["changes"]["sysctl"]) == ["stor-a", "stor-b"]
+        assert netns.exec(["sysctl", "-n", "net.ipv4.conf.stor-a.arp_ignore"]).stdout == "1\n"
+        remount(folder, "rw")
+        (second,) = hostnode_call(netns, "state.apply", "storage_net.arpflux")[1].values()
+        assert second["result"] is True and list(second["changes"]) == ["file"]
+        (third,) = hostnode_call(netns, "state.apply", "storage_net.arpflux")[1].values()
+        assert third["changes"] == {}
+    ROWS.append(("persisted file's directory read-only (arpflux, sysctl.d)",
+                 "sysctls set live and reported, False naming the file, re-run writes it",
+                 f"False: cannot write: Read-only file system; changes: sysctl of "
+                 f"{sorted(first['changes']['sysctl'])}; re-run wrote the file; "
+                 "third run {}"))  # fmt: skip
+
+
 def test_a_full_config_root_keeps_the_old_file_whole_and_a_rerun_converges(
     netns, hostnode_call, config_root
 ):
