@@ -22,7 +22,7 @@ from support import REPO, CommandTable, load_module
 
 SOURCES = sorted(
     path
-    for kind in ("_modules", "_states", "_utils", "_beacons")
+    for kind in ("_modules", "_states", "_utils", "_beacons", "_grains")
     for path in (REPO / kind).glob("*.py")
 )
 MODULES = sorted((REPO / "_modules").glob("*.py"))
