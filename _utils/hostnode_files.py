@@ -145,9 +145,14 @@ def _write_all(handle, data):
 
 def _clean(directory):
     """Remove the temp files of writers killed before their rename: those nobody has locked."""
-    for entry in os.scandir(directory):
-        if entry.name.startswith(TEMPORARY_PREFIX) and entry.is_file(follow_symlinks=False):
-            _remove_stale(entry.path)
+    with os.scandir(directory) as entries:
+        stale = [
+            e.path
+            for e in entries
+            if e.name.startswith(TEMPORARY_PREFIX) and e.is_file(follow_symlinks=False)
+        ]
+    for name in stale:
+        _remove_stale(name)
 
 
 def _remove_stale(name):
