@@ -168,7 +168,11 @@ def tune(interfaces=None, auto=False, values=None, persist=True, absent_ok=False
             observed = _changes(_observed(conf, writes), None)
             raise CommandExecutionError(str(exc), info=observed) from None
     if file_plan:
-        hostnode_files.replace(file_plan["path"], file_plan["new"])
+        try:
+            hostnode_files.replace(file_plan["path"], file_plan["new"])
+        except CommandExecutionError as exc:
+            observed = _changes(_observed(conf, writes), None)
+            raise CommandExecutionError(str(exc), info=observed) from None
     return _changes(_observed(conf, writes), file_plan)
 
 

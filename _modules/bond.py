@@ -167,7 +167,7 @@ def pin_mac(bond, mac="stable", slaves=None, seed=None, persist=True, backend=No
         if plan["file"]:
             mode = 0o600 if plan["file"]["backend"] == "netplan" else 0o644
             hostnode_files.replace(plan["file"]["path"], plan["file"]["new"], mode=mode)
-    except (CommandExecutionError, OSError) as exc:
+    except CommandExecutionError as exc:
         raise CommandExecutionError(str(exc), info=_observed(plan)) from None
     return _observed(plan)
 

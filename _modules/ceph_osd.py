@@ -227,10 +227,8 @@ def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
         raise SaltInvocationError(
             f"expected_fsid: this host's cluster is {fsid}, not {expected_fsid}"
         )
-    verdicts = [
-        hostnode_disks.verdict(e["device"], _device_facts(e["device"]), fsid, e.get("force"))
-        for e in entries
-    ]
+    found = [(e, _device_facts(e["device"])) for e in entries]
+    verdicts = [hostnode_disks.verdict(e["device"], f, fsid, e.get("force")) for e, f in found]
     refused = [v["reason"] for v in verdicts if v["reason"]]
     wanted = [e for e, v in zip(entries, verdicts, strict=True) if v["osd"] != "ours"]
     refused += _companion_refusals(wanted, fsid)
@@ -238,11 +236,28 @@ def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
         raise SaltInvocationError("refused, nothing written: " + "; ".join(refused))
     free = hostnode_ceph.free_ids(tree(), len(wanted))
     systemd = _systemd()
+    ours = [item for item, v in zip(found, verdicts, strict=True) if v["osd"] == "ours"]
     return [
         {"device": entry["device"], "osd_id": osd_id,
          "commands": hostnode_ceph.create_commands(entry, method, osd_id, dmcrypt, systemd)}
         for entry, osd_id in zip(wanted, free, strict=True)
-    ]  # fmt: skip
+    ] + _restarts(ours, method, systemd)  # fmt: skip
+
+
+def _restarts(ours, method, systemd):
+    """
+    Plans that start the OSDs of ours (``(entry, facts)``) whose daemon does not run here: one
+    killed, or not started since a reboot. The cluster may still list it as up (the monitors
+    wait for enough peers to report it), so the daemon is what counts.
+    """
+    plans = []
+    for entry, facts in ours:
+        osd_id = facts["osd_id"]
+        if osd_id is not None and _pid(osd_id) is None:
+            primed = os.path.exists(f"/var/lib/ceph/osd/ceph-{osd_id}/whoami")
+            commands = hostnode_ceph.start_commands(entry, method, osd_id, systemd, primed)
+            plans.append({"device": entry["device"], "osd_id": osd_id, "commands": commands})
+    return plans
 
 
 def _companion_refusals(entries, fsid):
@@ -267,7 +282,9 @@ def provision(devices, method="raw", dmcrypt=False, expected_fsid=None, test=Fal
     Make every one of devices an OSD of this cluster, creating only those that are not yet:
     ``{device: {"osd_id", "commands"}}`` of what was (test: would be) done. Each entry is a
     device path or ``{device, db_device, wal_device, device_class, force}``. All devices are
-    checked before anything is written.
+    checked before anything is written. An OSD of this cluster on one of devices whose daemon
+    does not run here (killed, or not started since a reboot) is started. When a command fails,
+    the error's ``info`` holds the commands that ran, those of the failed device included.
 
     CLI Example:
 
@@ -280,14 +297,19 @@ def provision(devices, method="raw", dmcrypt=False, expected_fsid=None, test=Fal
     entries = [_entry(item, f"devices:{index}") for index, item in enumerate(devices)]
     changes = {}
     for plan in plan_create(entries, method, dmcrypt, expected_fsid):
-        if not test:
-            try:
-                _execute(plan["commands"])
-            except CommandExecutionError as exc:
-                exc.info = changes
-                raise
-        changes[plan["device"]] = {"osd_id": plan["osd_id"], "commands": plan["commands"]}
+        ran = plan["commands"] if test else []
+        try:
+            if not test:
+                _execute(plan["commands"], ran)
+        except CommandExecutionError as exc:
+            exc.info = {**changes, **_done(plan, ran)}  # the commands that ran, those too
+            raise
+        changes.update(_done(plan, ran))
     return changes
+
+
+def _done(plan, ran):
+    return {plan["device"]: {"osd_id": plan["osd_id"], "commands": ran}} if ran else {}
 
 
 _ENTRY_KEYS = {"device", "db_device", "wal_device", "device_class", "force"}
@@ -305,9 +327,12 @@ def _entry(item, field):
     return item
 
 
-def _execute(commands):
+def _execute(commands, ran=None):
+    """Run commands in order, each one appended to ran once it succeeded."""
     for argv in commands:
         _run(argv)
+        if ran is not None:
+            ran.append(argv)
 
 
 def _systemd():
@@ -405,8 +430,8 @@ def zap(device, force=False, test=False):
 
         salt '*' ceph_osd.zap /dev/sdc test=True
     """
-    fsid = cluster_fsid()
     facts = _device_facts(device)
+    fsid = cluster_fsid()
     verdict = hostnode_disks.verdict(device, facts, fsid, force)
     in_cluster = {osd["id"] for osd in tree()}
     here = [o for o in list_() if device in o["devices"] and o["cluster_fsid"] == fsid]

@@ -12,7 +12,6 @@ bundles.
 import os
 import tempfile
 
-import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -214,8 +213,7 @@ def _validate(text):
     with tempfile.TemporaryDirectory(prefix="hostnode-multipath-") as scratch:
         for folder in ("upper", "work"):
             os.mkdir(os.path.join(scratch, folder))
-        with salt.utils.files.fopen(os.path.join(scratch, "multipath.conf"), "w") as handle:
-            handle.write(text)
+        hostnode_files.replace(os.path.join(scratch, "multipath.conf"), text, mode=0o644)
         argv = ["unshare", "--mount", "--propagation", "private",
                 "sh", "-c", _VALIDATE, "sh", scratch]  # fmt: skip
         _, stderr = _run(argv, with_stderr=True)

@@ -114,8 +114,8 @@ def _write(plans):
     for plan in plans:
         try:
             hostnode_files.replace(plan["path"], plan["new"], plan["mode"])
-        except OSError as exc:
-            raise CommandExecutionError(f"{plan['path']}: {exc}", info=_files(done)) from None
+        except CommandExecutionError as exc:
+            raise CommandExecutionError(str(exc), info=_files(done)) from None
         done[plan["path"]] = plan
     return _files(done)
 
@@ -692,6 +692,8 @@ def preflight(settings, formulas=()):
 
         salt 'hv1*' node.preflight "$(salt-call --out=json pillar.get hostnode:node)"
     """
+    if not isinstance(settings, dict):
+        raise SaltInvocationError("settings: must be the node formula's data (a mapping)")
     pillar = __pillar__.get("hostnode", {})
     try:
         own = hostnode_node.fqdn(settings.get("fqdn") or __opts__["id"], "hostnode:node:fqdn")

@@ -241,20 +241,32 @@ def create_commands(entry, method, osd_id, dmcrypt, systemd):
     (``--no-systemd``: hostnode starts the daemon itself), then ``systemctl enable --now
     ceph-osd@ID``, or ``ceph-osd -i ID`` on a host without systemd.
     """
-    device = entry["device"]
+    classes = ["--crush-device-class", entry["device_class"]] if entry.get("device_class") else []
+    crypt = ["--dmcrypt"] if dmcrypt else []
+    prepare = ["ceph-volume", method, "prepare", "--bluestore", "--data", entry["device"],
+               "--osd-id", str(osd_id), *_companions(entry), *classes, *crypt]  # fmt: skip
+    return [prepare, *start_commands(entry, method, osd_id, systemd)]
+
+
+def start_commands(entry, method, osd_id, systemd, primed=False):
+    """
+    The commands that start the prepared OSD osd_id on entry's device: activate (which fills
+    its tmpfs directory; not again when that is primed) and start its daemon.
+    """
+    if method == "raw":
+        activate = ["ceph-volume", "raw", "activate", "--device", entry["device"],
+                    *_companions(entry), "--no-systemd"]  # fmt: skip
+    else:
+        activate = ["ceph-volume", "lvm", "activate", "--all", "--no-systemd"]
+    return [*([] if primed else [activate]), _start(osd_id, systemd)]
+
+
+def _companions(entry):
     options = []
     for flag, key in (("--block.db", "db_device"), ("--block.wal", "wal_device")):
         if entry.get(key):
             options += [flag, entry[key]]
-    classes = ["--crush-device-class", entry["device_class"]] if entry.get("device_class") else []
-    crypt = ["--dmcrypt"] if dmcrypt else []
-    prepare = ["ceph-volume", method, "prepare", "--bluestore", "--data", device,
-               "--osd-id", str(osd_id), *options, *classes, *crypt]  # fmt: skip
-    if method == "raw":
-        activate = ["ceph-volume", "raw", "activate", "--device", device, *options, "--no-systemd"]
-    else:
-        activate = ["ceph-volume", "lvm", "activate", "--all", "--no-systemd"]
-    return [prepare, activate, _start(osd_id, systemd)]
+    return options
 
 
 def _start(osd_id, systemd):

@@ -15,6 +15,8 @@ def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False, check=Tr
     check=False, return the whole result (retcode, stdout, stderr) whatever the exit code:
     for tools whose answer is the exit code.
     """
+    if not isinstance(argv, list):
+        raise TypeError(f"argv must be a list, not {type(argv).__name__}: no shell splits it")
     result = cmd_run_all(
         argv,
         python_shell=False,

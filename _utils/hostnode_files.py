@@ -1,17 +1,23 @@
 """
 Files that hostnode owns: read, diff and replace them atomically.
 
-A managed file is written to a temporary file in the same directory, flushed, given its mode and
+A managed file is written to a temporary file in the same directory, synced, given its mode and
 renamed over the old one, so a crash or a reboot never leaves half a file for the boot process to
 read.
 """
 
 import contextlib
 import difflib
+import errno
+import fcntl
 import os
-import tempfile
+import secrets
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
+
+# Temp files of the writer: a dot name that no boot-time reader of ours globs for (*.conf,
+# *.yaml, *.network, *.prom, run-parts names of [a-zA-Z0-9_-]+).
+TEMPORARY_PREFIX = ".hostnode-"
 
 
 def read(path):
@@ -53,28 +59,115 @@ def diff(path, old, new):
 
 def replace(path, text, mode=0o644):
     """
-    Write text to path atomically with mode (a temp file in the same directory, fsync, rename,
-    then fsync of the directory so the rename survives a crash); text None removes the file.
+    Write text to path atomically with mode; text None removes the file. Any failure (a
+    read-only directory, a full filesystem) is a CommandExecutionError naming path, and path
+    then holds its old content.
+
+    The new content goes into an unnamed file of the same directory (``O_TMPFILE``; a dot file
+    ``.hostnode-*`` where the filesystem has none), is synced, named ``.hostnode-*`` and renamed
+    over path, then the directory is synced so the rename survives a crash. A writer killed
+    before that rename leaves at most that dot file, still locked while its writer lives: the
+    next write into the directory removes the unlocked ones (open-iscsi reads every file of a
+    node record directory, dot files included).
     """
     directory = os.path.dirname(path)
-    if text is None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-            _sync_directory(directory)
-        return
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".hostnode-")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
+        if text is None:
+            _remove(path, directory)
+        else:
+            os.makedirs(directory, exist_ok=True)
+            _clean(directory)
+            _install(path, directory, text.encode("utf-8"), mode)
+    except OSError as exc:
+        raise CommandExecutionError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _remove(path, directory):
+    with contextlib.suppress(FileNotFoundError):  # no directory: no file
+        _clean(directory)
+        os.unlink(path)
+        _sync_directory(directory)
+
+
+def _install(path, directory, data, mode):
+    handle, temporary = _temporary(directory)
+    try:
+        _write_all(handle, data)
+        os.fchmod(handle, mode)
+        os.fsync(handle)
+        if temporary is None:
+            temporary = _name(handle, directory)
         os.replace(temporary, path)
     except BaseException:
-        os.unlink(temporary)
+        if temporary is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         raise
+    finally:
+        os.close(handle)
     _sync_directory(directory)
+
+
+def _temporary(directory):
+    """An open file for the new content, locked until it is renamed: (fd, None) when unnamed,
+    (fd, name) when the filesystem cannot make unnamed files."""
+    try:
+        handle, name = os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600), None
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR):
+            raise
+        name = _temporary_name(directory)
+        handle = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle, name
+
+
+def _temporary_name(directory):
+    return os.path.join(directory, f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}")
+
+
+def _name(handle, directory):
+    name = _temporary_name(directory)
+    # A dir_fd makes os.link call linkat(AT_SYMLINK_FOLLOW): the link is to the open file.
+    folder = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(f"/proc/self/fd/{handle}", os.path.basename(name), dst_dir_fd=folder)
+    finally:
+        os.close(folder)
+    return name
+
+
+def _write_all(handle, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
+def _clean(directory):
+    """Remove the temp files of writers killed before their rename: those nobody has locked."""
+    with os.scandir(directory) as entries:
+        stale = [
+            e.path
+            for e in entries
+            if e.name.startswith(TEMPORARY_PREFIX) and e.is_file(follow_symlinks=False)
+        ]
+    for name in stale:
+        _remove_stale(name)
+
+
+def _remove_stale(name):
+    try:
+        handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.path.samestat(os.fstat(handle), os.stat(name)):
+            os.unlink(name)
+    except (BlockingIOError, FileNotFoundError):
+        pass  # a live writer's, or renamed in the meantime
+    finally:
+        os.close(handle)
 
 
 def _sync_directory(directory):

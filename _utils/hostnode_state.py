@@ -16,13 +16,15 @@ def run(name, converge, test, subject, notes=None):
     kernel cannot take yet); they are appended to the comment.
 
     An error becomes ``result: False`` with its message, and with the changes that were made
-    before it (the ``info`` of a CommandExecutionError) so a half-applied run is reported.
+    before it (the ``info`` of a CommandExecutionError) so a half-applied run is reported; the
+    comment is the message alone (Salt's text of the error would repeat those changes).
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
         changes = converge(test)
     except (CommandExecutionError, SaltInvocationError) as exc:
-        ret.update(result=False, comment=str(exc), changes=getattr(exc, "info", None) or {})
+        comment = getattr(exc, "error", None) or str(exc)
+        ret.update(result=False, comment=comment, changes=getattr(exc, "info", None) or {})
         return ret
     ret["changes"] = changes
     if not changes:

@@ -121,6 +121,18 @@ def test_create_and_remove_commands_exactly():
     ]
 
 
+def test_start_commands_of_a_prepared_osd_activate_only_when_not_primed():
+    entry = {"device": "/dev/sdc", "db_device": "/dev/nvme0n1p1"}
+    assert hostnode_ceph.start_commands(entry, "raw", 3, systemd=False) == [
+        ["ceph-volume", "raw", "activate", "--device", "/dev/sdc", "--block.db",
+         "/dev/nvme0n1p1", "--no-systemd"],
+        ["ceph-osd", "-i", "3"],
+    ]  # fmt: skip
+    assert hostnode_ceph.start_commands(entry, "lvm", 3, systemd=True, primed=True) == [
+        ["systemctl", "enable", "--now", "ceph-osd@3"]
+    ]
+
+
 def test_free_ids_and_the_osd_process():
     osds = [{"id": 0}, {"id": 2}]
     assert hostnode_ceph.free_ids(osds, 3) == [1, 3, 4]

@@ -186,3 +186,51 @@ def test_the_db_device_of_a_new_osd_must_hold_nothing(monkeypatch, tmp_path, cas
     ):
         ceph_osd.provision([entry], method="lvm")
     assert not [argv for argv in table.argvs() if argv[0] == "ceph-volume" and "prepare" in argv]
+
+
+def loaded_ceph_osd(monkeypatch, tmp_path, table):
+    ceph_osd = load_module("modules", "ceph_osd")
+    monkeypatch.setattr(ceph_osd.salt.utils.path, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(ceph_osd.hostnode_disks, "block_facts",
+                        lambda root, name: {"devnums": [], "holders": []})  # fmt: skip
+    for name, value in salt_dunders(table, tmp_path).items():
+        monkeypatch.setattr(ceph_osd, name, value, raising=False)
+    return ceph_osd
+
+
+def cluster_answers(more=None):
+    blank = fixture_text("wipefs", "blank.json")
+    return {
+        ("wipefs", "--no-act", "--json", "/dev/null"): (0, blank, ""),
+        ("ceph", "osd", "tree", "-f", "json"): (0, fixture_text("ceph", "osd-tree-healthy.json"),
+                                                ""),
+        ("ceph", "fsid", "-f", "json"): (0, json.dumps({"fsid": FSID}), ""),
+        **(more or {}),
+    }  # fmt: skip
+
+
+def test_a_failed_create_reports_the_commands_that_ran(monkeypatch, tmp_path):
+    table = CommandTable(cluster_answers({("ceph-osd", "-i", "3"): (1, "", "killed")}))
+    ceph_osd = loaded_ceph_osd(monkeypatch, tmp_path, table)
+    monkeypatch.setattr(ceph_osd, "_systemd", lambda: False)
+    with pytest.raises(ceph_osd.CommandExecutionError, match="ceph-osd -i 3 exited 1") as raised:
+        ceph_osd.provision(["/dev/null"])
+    ((device, made),) = raised.value.info.items()
+    assert device == "/dev/null" and made["osd_id"] == 3
+    assert [argv[:3] for argv in made["commands"]] == [
+        ["ceph-volume", "raw", "prepare"], ["ceph-volume", "raw", "activate"]]  # fmt: skip
+
+
+def test_an_osd_of_ours_without_its_daemon_is_started(monkeypatch, tmp_path):
+    osd = [{"offset": 0, "type": "ceph_bluestore", "uuid": None, "label": None}]
+    table = CommandTable(cluster_answers())
+    ceph_osd = loaded_ceph_osd(monkeypatch, tmp_path, table)
+    ours = facts(signatures=osd, osd_cluster_fsid=FSID, osd_id=1, live_ids={0, 1, 2})
+    monkeypatch.setattr(ceph_osd, "_device_facts", lambda device: ours)
+    monkeypatch.setattr(ceph_osd, "_systemd", lambda: False)
+    monkeypatch.setattr(ceph_osd, "_pid", lambda osd_id: None)
+    changes = ceph_osd.provision(["/dev/null"])
+    assert changes["/dev/null"]["osd_id"] == 1
+    assert changes["/dev/null"]["commands"][-1] == ["ceph-osd", "-i", "1"]
+    monkeypatch.setattr(ceph_osd, "_pid", lambda osd_id: "4242")
+    assert ceph_osd.provision(["/dev/null"]) == {}

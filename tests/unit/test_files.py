@@ -4,6 +4,7 @@ import os
 import stat
 
 import pytest
+from salt.exceptions import CommandExecutionError
 
 import hostnode_files
 
@@ -45,7 +46,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", fail)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(CommandExecutionError, match=f"{path}: cannot write: No space left"):
         hostnode_files.replace(str(path), "new\n")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["kept.conf"]
