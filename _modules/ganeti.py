@@ -12,7 +12,7 @@ commands) without running them.
 import os
 
 import salt.utils.path
-from salt.exceptions import SaltInvocationError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_command
 import hostnode_files
@@ -75,7 +75,7 @@ def cluster_info(source=None):
         salt-call ganeti.cluster_info source=/tmp/gnt-cluster-info.txt
     """
     text = hostnode_files.read_source(source) if source else _run(["gnt-cluster", "info"])
-    return hostnode_ganeti.parse_cluster_info(text)
+    return _parsed(hostnode_ganeti.parse_cluster_info, text, source or "gnt-cluster info")
 
 
 def nodes(source=None):
@@ -96,7 +96,14 @@ def nodes(source=None):
             "gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
             "-o", ",".join(hostnode_ganeti.NODE_FIELDS),
         ])  # fmt: skip
-    return hostnode_ganeti.parse_node_list(text)
+    return _parsed(hostnode_ganeti.parse_node_list, text, source or "gnt-node list")
+
+
+def _parsed(parser, text, where):
+    try:
+        return parser(text)
+    except ValueError as exc:
+        raise CommandExecutionError(f"{where}: {exc}") from None
 
 
 def _apply(plan, test):
