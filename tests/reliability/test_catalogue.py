@@ -1,0 +1,201 @@
+"""
+Every row of the bad-input catalogue (catalogue.py): the call fails with our own error naming
+the field or the line, and what the row lists as unchanged is unchanged.
+"""
+
+import hashlib
+import json
+import shutil
+import uuid
+
+import pytest
+import yaml
+from catalogue import CASES, README, formula_rounds, render_readme
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+from saltfactories.utils.functional import Loaders
+
+from conftest import minion_overrides
+from support import CommandTable, load_module, salt_dunders
+
+OURS = (CommandExecutionError, SaltInvocationError)
+STEMS = sorted({case.module for case in CASES if case.kind in ("source", "call")})
+MODULES = {stem: load_module("modules", stem) for stem in STEMS}
+FUNCTIONS = {"list": "list_"}
+
+
+def cases(*kinds):
+    return [pytest.param(case, id=case.id) for case in CASES if case.kind in kinds]
+
+
+def function_of(module, case):
+    return getattr(module, FUNCTIONS.get(case.function, case.function))
+
+
+def files_under(root):
+    """{relative path: sha256} of every file under root."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def seeded_root(config_root):
+    """A config root holding what a node has: an ifupdown interfaces file."""
+    (config_root / "etc/network").mkdir(parents=True)
+    (config_root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
+    return config_root
+
+
+@pytest.fixture
+def commands():
+    return CommandTable()
+
+
+@pytest.fixture
+def configure_loader_modules(commands, seeded_root):
+    dunders = {}
+    for module in MODULES.values():
+        dunders[module] = {
+            **salt_dunders(commands, seeded_root),
+            "__opts__": {"id": "hv1.ams1.example.net", "test": False},
+            "__pillar__": {},
+            "__grains__": {},
+            "__context__": {},
+        }
+    return dunders
+
+
+def test_the_catalogue_has_at_least_60_distinct_cases():
+    assert len(CASES) >= 60
+    assert len({case.id for case in CASES}) == len(CASES)
+
+
+def test_the_readme_table_is_current():
+    assert README.read_text() == render_readme(), "run: python tests/reliability/catalogue.py"
+
+
+@pytest.mark.parametrize("case", cases("source"))
+def test_a_bad_saved_output_is_our_error_naming_the_line(case, commands, seeded_root, tmp_path):
+    saved = tmp_path / "saved-output"
+    saved.write_bytes(case.content)
+    before = files_under(seeded_root)
+    function = function_of(MODULES[case.module], case)
+    with pytest.raises(OURS) as raised:
+        function(source=str(saved), **case.kwargs)
+    assert case.error in str(raised.value)
+    assert commands.calls == []
+    assert files_under(seeded_root) == before
+
+
+@pytest.mark.parametrize("case", cases("call"))
+def test_a_bad_argument_is_refused_before_anything_changes(case, commands, seeded_root):
+    before = files_under(seeded_root)
+    function = function_of(MODULES[case.module], case)
+    with pytest.raises(SaltInvocationError) as raised:
+        function(**case.kwargs)
+    assert case.error in str(raised.value)
+    assert [tuple(argv) for argv in commands.argvs()] == list(case.reads)[: len(commands.calls)]
+    assert files_under(seeded_root) == before
+
+
+# --- For real, in a network namespace --------------------------------------------------------
+
+
+@pytest.fixture
+def node(netns):
+    """A sandbox node with ARP flux (two veths in one subnet) and an AnyIP route on lo."""
+    netns.ip("link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b")
+    for name, address in (("veth-a", "198.51.100.1/24"), ("veth-b", "198.51.100.2/24")):
+        # no IPv6 on the veths: its link-local addresses and routes come and go on their own
+        netns.exec(["sysctl", "-q", "-w", f"net.ipv6.conf.{name}.disable_ipv6=1"])
+        netns.ip("addr", "add", address, "dev", name)
+        netns.ip("link", "set", name, "up")
+    netns.ip("route", "add", "local", "203.0.113.0/25", "dev", "lo", "table", "local")
+    netns.exec(["sysctl", "-q", "-w", "net.ipv4.conf.veth-a.arp_ignore=2"])
+    return netns
+
+
+def snapshot(namespace, root):
+    """Routes of every table, links with their MACs, IPv4 sysctls, files under root."""
+    routes = [namespace.ip("-json", f"-{v}", "route", "show", "table", "all").stdout for v in "46"]
+    routes = [sorted(json.loads(text or "[]"), key=json.dumps) for text in routes]
+    sysctls = namespace.exec(["grep", "-r", ".", "/proc/sys/net/ipv4/conf"], check=False).stdout
+    return {
+        "routes": routes,
+        "links": json.loads(namespace.ip("-json", "link", "show").stdout),
+        "sysctls": sorted(sysctls.splitlines()),
+        "files": files_under(root),
+    }
+
+
+@pytest.fixture(scope="module")
+def live_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("live-config-root")
+
+
+@pytest.fixture(scope="module")
+def live_loaders(salt_factories, live_root):
+    """One set of Salt loaders over this checkout for all live rows (building one takes s)."""
+    factory = salt_factories.salt_minion_daemon(
+        f"reliability-{uuid.uuid4().hex[:8]}", overrides=minion_overrides(live_root)
+    )
+    return Loaders(factory.config.copy())
+
+
+@pytest.fixture
+def live_seeded_root(live_root):
+    shutil.rmtree(live_root)
+    (live_root / "etc/network").mkdir(parents=True)
+    (live_root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
+    return live_root
+
+
+@pytest.mark.netns
+@pytest.mark.parametrize("case", cases("live"))
+def test_a_bad_argument_changes_nothing_on_a_real_node(case, node, live_loaders, live_seeded_root):
+    before = snapshot(node, live_seeded_root)
+    function = live_loaders.modules[case.target]
+    with node.entered(), pytest.raises(SaltInvocationError) as raised:
+        function(**case.kwargs)
+    assert case.error in str(raised.value)
+    assert snapshot(node, live_seeded_root) == before
+
+
+ROUNDS = {case.id: tuple(round_) for round_ in formula_rounds() for case in round_}
+_applied = {}
+
+
+def applied(round_, namespace, hostnode_call, root, pillar):
+    """
+    state.apply of every SLS of the round with their pillars merged, once per round: the
+    return code, the output, and the node's snapshots before and after.
+    """
+    key = tuple(case.id for case in round_)
+    if key not in _applied:
+        merged = {key: value for case in round_ for key, value in case.pillar.items()}
+        pillar.mkdir()
+        (pillar / "top.sls").write_text("base:\n  '*':\n    - bad\n")
+        (pillar / "bad.sls").write_text(yaml.safe_dump({"hostnode": merged}))
+        before = snapshot(namespace, root)
+        sls = ",".join(dict.fromkeys(case.target for case in round_))
+        code, result = hostnode_call(
+            namespace, "state.apply", sls, pillar=pillar, minion_id="hv1.ams1.example.net"
+        )
+        _applied[key] = code, json.dumps(result), before, snapshot(namespace, root)
+    return _applied[key]
+
+
+@pytest.mark.netns
+@pytest.mark.slow
+@pytest.mark.parametrize("case", cases("formula"))
+def test_a_malformed_pillar_fails_the_formula_naming_the_key(
+    case, node, hostnode_call, seeded_root, tmp_path
+):
+    code, output, before, after = applied(
+        ROUNDS[case.id], node, hostnode_call, seeded_root, tmp_path / "pillar"
+    )
+    assert code != 0
+    assert case.error in output, output
+    assert after == before
