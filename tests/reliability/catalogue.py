@@ -27,6 +27,8 @@ NOTHING_RUN = "no command run"
 NO_MUTATION = "no command that changes anything"
 FILES = "files under config_root"
 NETWORK = "routes, sysctls, links and MACs"
+DISK = "the disk's checksum"
+LOOP = "<loop>"  # live rows: a loop device holding ext4, made for the row
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +90,7 @@ def call(id, target, kwargs, error, given=None, reads=()):
 
 
 def live(id, target, kwargs, error, given=None):
-    unchanged = (NETWORK, FILES)
+    unchanged = (NETWORK, FILES, DISK) if LOOP in repr(kwargs) else (NETWORK, FILES)
     return Case(id, "live", target, given or _shown(kwargs), error, unchanged, kwargs)
 
 
@@ -330,6 +332,14 @@ LIVES = [
     live("live-node-bridges-mac", "node.bridges",
          {"bond": "lo", "vlans": {100: {"mac": "ff:ff:ff:ff:ff:ff"}}},
          "vlans:100:mac: 'ff:ff:ff:ff:ff:ff' is not stable, port or a unicast MAC"),
+    live("live-node-vg-disk-holds-ext4", "node.volume_group",
+         {"name": "xenvg", "devices": [LOOP]}, "holds ext4 (force: true"),
+    live("live-node-vg-force-not-bool", "node.volume_group",
+         {"name": "xenvg", "devices": [{"device": LOOP, "force": "yes"}]},
+         "devices:0:force: must be true or false"),
+    live("live-node-vg-missing-device", "node.volume_group",
+         {"name": "xenvg", "devices": [LOOP, "/dev/nosuchdisk"]},
+         "devices:1:device: /dev/nosuchdisk does not exist"),
 ]  # fmt: skip
 
 FORMULAS = [

@@ -5,12 +5,14 @@ the field or the line, and what the row lists as unchanged is unchanged.
 
 import hashlib
 import json
+import pathlib
 import shutil
+import subprocess
 import uuid
 
 import pytest
 import yaml
-from catalogue import CASES, README, formula_rounds, render_readme
+from catalogue import CASES, DISK, LOOP, README, formula_rounds, render_readme
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 from saltfactories.utils.functional import Loaders
 
@@ -152,15 +154,43 @@ def live_seeded_root(live_root):
     return live_root
 
 
+@pytest.fixture
+def loop_disk(tmp_path):
+    """A 16 MiB loop device holding ext4; yields (device, checksum of its content)."""
+    if shutil.which("losetup") is None or shutil.which("mkfs.ext4") is None:
+        pytest.skip("needs losetup and mkfs.ext4")
+    image = tmp_path / "disk.img"
+    image.write_bytes(b"\0" * (16 << 20))
+    subprocess.run(["mkfs.ext4", "-q", str(image)], check=True)
+    argv = ["losetup", "-f", "--show", str(image)]
+    found = subprocess.run(argv, check=False, capture_output=True, text=True)
+    if found.returncode != 0:
+        pytest.skip(f"no loop device: {found.stderr.strip()}")
+    device = found.stdout.strip()
+    yield device, lambda: hashlib.sha256(pathlib.Path(device).read_bytes()).hexdigest()
+    subprocess.run(["losetup", "-d", device], check=False)
+
+
+def with_disk(value, device):
+    """The row's arguments with the loop device in place of its placeholder."""
+    return json.loads(json.dumps(value).replace(json.dumps(LOOP)[1:-1], device))
+
+
 @pytest.mark.netns
 @pytest.mark.parametrize("case", cases("live"))
-def test_a_bad_argument_changes_nothing_on_a_real_node(case, node, live_loaders, live_seeded_root):
-    before = snapshot(node, live_seeded_root)
+def test_a_bad_argument_changes_nothing_on_a_real_node(
+    case, node, live_loaders, live_seeded_root, request
+):
+    kwargs, disk = case.kwargs, lambda: None
+    if DISK in case.unchanged:
+        device, disk = request.getfixturevalue("loop_disk")
+        kwargs = with_disk(kwargs, device)
+    before = snapshot(node, live_seeded_root), disk()
     function = live_loaders.modules[case.target]
     with node.entered(), pytest.raises(SaltInvocationError) as raised:
-        function(**case.kwargs)
+        function(**kwargs)
     assert case.error in str(raised.value)
-    assert snapshot(node, live_seeded_root) == before
+    assert (snapshot(node, live_seeded_root), disk()) == before
 
 
 ROUNDS = {case.id: tuple(round_) for round_ in formula_rounds() for case in round_}
