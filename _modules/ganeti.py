@@ -18,6 +18,7 @@ import hostnode_command
 import hostnode_files
 import hostnode_ganeti
 import hostnode_node
+import hostnode_validate
 
 __virtualname__ = "ganeti"
 
@@ -145,7 +146,9 @@ def add_node(names=None, settings=None, test=False):
     opts = _options(settings)
     wanted = opts["nodes"] if names is None else names
     try:
-        wanted = [hostnode_node.fqdn(n, "names") for n in wanted]
+        wanted = [
+            hostnode_node.fqdn(n, "names") for n in hostnode_validate.as_list(wanted, "names")
+        ]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
     members = nodes() if initialised() else {}

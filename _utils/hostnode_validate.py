@@ -104,6 +104,13 @@ def interface_name(value, field="device"):
     return value
 
 
+def whole_number(value, field, minimum=0):
+    """Check that value is an int (not a bool) of at least minimum."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SaltInvocationError(f"{field}: {value!r} is not a whole number of {minimum} or more")
+    return value
+
+
 def choice(value, allowed, field):
     """Check that value is one of allowed."""
     if value not in allowed:

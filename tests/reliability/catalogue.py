@@ -8,6 +8,8 @@ Kinds of row:
   garbled, empty, another release's or another tool's format, or binary noise;
 - ``call``: an execution function given a bad argument, its commands answered by a
   CommandTable (nothing runs for real);
+- ``state``: a state function given a bad argument, over the real execution modules whose
+  commands a CommandTable answers: ``result: False`` naming it, no changes;
 - ``live``: an execution function given a bad argument inside a network namespace with a
   config root of its own, for real;
 - ``formula``: ``state.apply`` of a formula with a malformed pillar, for real in a network
@@ -89,6 +91,12 @@ def call(id, target, kwargs, error, given=None, reads=()):
     return Case(id, "call", target, given or _shown(kwargs), error, unchanged, kwargs, reads=reads)
 
 
+def state(id, target, kwargs, error):
+    """A state function with a bad argument: result False naming it, no changes, no command."""
+    unchanged = (NO_MUTATION, FILES)
+    return Case(id, "state", target, _shown(kwargs), error, unchanged, {"name": id, **kwargs})
+
+
 def live(id, target, kwargs, error, given=None):
     unchanged = (NETWORK, FILES, DISK) if LOOP in repr(kwargs) else (NETWORK, FILES)
     return Case(id, "live", target, given or _shown(kwargs), error, unchanged, kwargs)
@@ -103,6 +111,9 @@ def formula(id, sls, pillar, error, stage="render"):
 def _shown(values):
     return ", ".join(f"{key}={value!r}" for key, value in values.items())
 
+
+GANETI = {"cluster_name": "ganeti.ams1.example.net", "master": "hv1.ams1.example.net",
+          "vg_name": "xenvg"}  # fmt: skip
 
 SOURCES = [
     # anyip.list: ip -json route show table local
@@ -306,8 +317,56 @@ CALLS = [
          "name: 'vg/../x' is not a volume group name"),
     call("ganeti-not-a-mapping", "ganeti.init_cluster", {"settings": ["name"]},
          "hostnode:node:ganeti: a mapping"),
+    call("ganeti-nodes-not-a-list", "ganeti.add_node", {"settings": {**GANETI, "nodes": 5}},
+         "hostnode:node:ganeti:nodes: a list of host names, got 5"),
+    call("ganeti-vg-missing", "ganeti.init_cluster", {"settings": {**GANETI, "vg_name": None}},
+         "hostnode:node:ganeti:vg_name: the disk templates ['plain'] need a volume group"),
     call("cephfs-relative-path", "cephfs.rstats", {"path": "srv/share"},
          "path: 'srv/share' must be an absolute path"),
+]  # fmt: skip
+
+STATES = [
+    state("state-anyip-managed-host-bits", "anyip.managed", {"prefixes": ["10.0.0.1/8"]},
+          "prefixes[0]: '10.0.0.1/8' has host bits set"),
+    state("state-arpflux-value", "arpflux.tuned",
+          {"interfaces": ["eth1"], "values": {"rp_filter": 9}}, "values.rp_filter: 9"),
+    state("state-bond-name-metachar", "bond.mac_pinned", {"name": "bond0$(reboot)"},
+          "bond: 'bond0$(reboot)' is not a valid interface name"),
+    state("state-iscsi-bad-iqn", "iscsi.logged_in", {"name": "iqn.x", "portals": ["192.0.2.1"]},
+          "target: 'iqn.x' is not an iSCSI name"),
+    state("state-iscsi-portal-keys", "iscsi.logged_in",
+          {"name": "iqn.2026-11.net.example:san", "portals": [{"portal": "192.0.2.1",
+                                                               "ifcae": "ieth-a"}]},
+          "portals:0: an address or {portal, iface, netdev, tpgt}"),
+    state("state-iscsi-logout-portals", "iscsi.logged_out",
+          {"name": "iqn.2026-11.net.example:san", "portals": "192.0.2.1"},
+          "portals: must be a list"),
+    state("state-multipath-keyword", "multipath.configured",
+          {"config": {"defaults": {"user friendly names": "yes"}}},
+          "'user friendly names' is not a multipath.conf keyword"),
+    state("state-multipath-healthy-min-paths", "multipath.healthy", {"min_paths": "two"},
+          "min_paths: 'two' is not a whole number"),
+    state("state-multipath-healthy-maps", "multipath.healthy", {"maps": {"mpatha": 2}},
+          "maps: expected a list or a comma-separated string"),
+    state("state-multipath-healthy-min-maps", "multipath.healthy", {"min_maps": "1"},
+          "min_maps: '1' is not a whole number"),
+    state("state-ceph-present-device", "ceph_osd.present", {"devices": ["/dev/../sda"]},
+          "device: '/dev/../sda' is not a device path under /dev"),
+    state("state-ceph-absent-ids", "ceph_osd.absent", {"osd_ids": 3},
+          "osd_ids: expected a list"),
+    state("state-beancounters-containers", "beancounters.limits", {"containers": ["101"]},
+          "containers: expected {ctid: {...}}"),
+    state("state-ganeti-no-cluster-name", "ganeti.node_member", {"names": ["hv2 ams1"]},
+          "hostnode:node:ganeti:cluster_name: None is not a host name"),
+    state("state-ganeti-names-not-a-list", "ganeti.node_member",
+          {"names": 2, "settings": GANETI},
+          "names: expected a list"),
+    state("state-node-hosts", "node.hosts", {"entries": ["hv1.ams1.example.net"]},
+          "entries: expected a mapping of host name to IP address"),
+    state("state-node-kernel-module-option", "node.kernel_modules",
+          {"modules": {"drbd": {"options": {"minor count": 255}}}}, "drbd"),
+    state("state-node-volume-group-empty", "node.volume_group", {"devices": []},
+          "devices: list at least one device"),
 ]  # fmt: skip
 
 LIVES = [
@@ -371,7 +430,7 @@ FORMULAS = [
             "hostnode:ceph_osd:host: unknown key"),
 ]  # fmt: skip
 
-CASES = SOURCES + CALLS + LIVES + FORMULAS
+CASES = SOURCES + CALLS + STATES + LIVES + FORMULAS
 
 
 def formula_rounds():
@@ -405,9 +464,10 @@ def render_readme():
         f"**{len(CASES)} cases**: " + ", ".join(f"{a} {n}" for a, n in sorted(counts.items())),
         "",
         "Kinds: `source` parses a saved tool output (`source=`), `call` runs an execution",
-        "function with a stand-in for its commands, `live` runs it for real in a network",
-        "namespace, `formula` applies a formula with the pillar given, for real in a network",
-        "namespace.",
+        "function with a stand-in for its commands, `state` runs a state function over the",
+        "execution modules so stood in for, `live` runs an execution function for real in a",
+        "network namespace, `formula` applies a formula with the pillar given, for real in a",
+        "network namespace.",
         "",
         "| case | kind | target | input | expected error | unchanged |",
         "|---|---|---|---|---|---|",

@@ -8,6 +8,7 @@ import json
 import pathlib
 import shutil
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -20,8 +21,12 @@ from conftest import minion_overrides
 from support import CommandTable, load_module, salt_dunders
 
 OURS = (CommandExecutionError, SaltInvocationError)
-STEMS = sorted({case.module for case in CASES if case.kind in ("source", "call")})
+STEMS = sorted({case.module for case in CASES if case.kind in ("source", "call", "state")})
 MODULES = {stem: load_module("modules", stem) for stem in STEMS}
+STATES = {
+    stem: load_module("states", stem)
+    for stem in sorted({case.module for case in CASES if case.kind == "state"})
+}
 FUNCTIONS = {"list": "list_"}
 
 
@@ -55,17 +60,31 @@ def commands():
     return CommandTable()
 
 
+def execution_functions():
+    """__salt__ of the states: every public function of our execution modules."""
+    found = {}
+    for stem, module in MODULES.items():
+        aliases = getattr(module, "__func_alias__", {})
+        for name, value in vars(module).items():
+            if callable(value) and not name.startswith("_") and value.__module__ == module.__name__:
+                found[f"{stem}.{aliases.get(name, name)}"] = value
+    return found
+
+
 @pytest.fixture
-def configure_loader_modules(commands, seeded_root):
+def configure_loader_modules(commands, seeded_root, tmp_path):
     dunders = {}
     for module in MODULES.values():
         dunders[module] = {
             **salt_dunders(commands, seeded_root),
-            "__opts__": {"id": "hv1.ams1.example.net", "test": False},
+            "__opts__": {"id": "hv1.ams1.example.net", "test": False, "cachedir": str(tmp_path)},
             "__pillar__": {},
             "__grains__": {},
             "__context__": {},
         }
+    salt = {**salt_dunders(commands, seeded_root)["__salt__"], **execution_functions()}
+    for module in STATES.values():
+        dunders[module] = {"__salt__": salt, "__opts__": {"test": False}, "__pillar__": {}}
     return dunders
 
 
@@ -102,6 +121,17 @@ def test_a_bad_argument_is_refused_before_anything_changes(case, commands, seede
     assert files_under(seeded_root) == before
 
 
+@pytest.mark.parametrize("case", cases("state"))
+def test_a_bad_state_argument_fails_the_state_before_anything_changes(case, commands, seeded_root):
+    before = files_under(seeded_root)
+    ret = getattr(STATES[case.module], case.function)(**case.kwargs)
+    assert ret["result"] is False, ret
+    assert case.error in ret["comment"]
+    assert ret["changes"] == {}
+    assert commands.calls == []
+    assert files_under(seeded_root) == before
+
+
 # --- For real, in a network namespace --------------------------------------------------------
 
 
@@ -115,8 +145,19 @@ def node(netns):
         netns.ip("addr", "add", address, "dev", name)
         netns.ip("link", "set", name, "up")
     netns.ip("route", "add", "local", "203.0.113.0/25", "dev", "lo", "table", "local")
+    wait_for_carrier(netns, "veth-a", "veth-b")
     netns.exec(["sysctl", "-q", "-w", "net.ipv4.conf.veth-a.arp_ignore=2"])
     return netns
+
+
+def wait_for_carrier(namespace, *names):
+    """Until the veths are UP: their operstate and the routes' linkdown flag change on their own."""
+    for _ in range(100):
+        links = json.loads(namespace.ip("-json", "link", "show").stdout)
+        if all(link["operstate"] == "UP" for link in links if link["ifname"] in names):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{names} never came up")
 
 
 def snapshot(namespace, root):
