@@ -10,6 +10,8 @@ Kinds of row:
   CommandTable (nothing runs for real);
 - ``state``: a state function given a bad argument, over the real execution modules whose
   commands a CommandTable answers: ``result: False`` naming it, no changes;
+- ``nodedb``: an iSCSI state given a bad argument over open-iscsi's real node database (a
+  private mount namespace whose /etc/iscsi holds a record);
 - ``live``: an execution function given a bad argument inside a network namespace with a
   config root of its own, for real;
 - ``formula``: ``state.apply`` of a formula with a malformed pillar, for real in a network
@@ -25,6 +27,8 @@ import pathlib
 FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "fixtures"
 README = pathlib.Path(__file__).resolve().parent / "README.md"
 
+NODE_RECORDS = "iSCSI node records (checksums)"
+CHAP_SECRET = "Rel-Inputs-S3cret"  # nodedb rows: a password that must never be printed
 NOTHING_RUN = "no command run"
 NO_MUTATION = "no command that changes anything"
 FILES = "files under config_root"
@@ -95,6 +99,12 @@ def state(id, target, kwargs, error):
     """A state function with a bad argument: result False naming it, no changes, no command."""
     unchanged = (NO_MUTATION, FILES)
     return Case(id, "state", target, _shown(kwargs), error, unchanged, {"name": id, **kwargs})
+
+
+def nodedb(id, target, kwargs, error):
+    """A state over open-iscsi's real node database (a private /etc/iscsi holding a record)."""
+    unchanged = (NODE_RECORDS, "no secret in the output")
+    return Case(id, "nodedb", target, _shown(kwargs), error, unchanged, kwargs)
 
 
 def live(id, target, kwargs, error, given=None):
@@ -369,6 +379,23 @@ STATES = [
           "devices: list at least one device"),
 ]  # fmt: skip
 
+NODEDB = [
+    nodedb("nodedb-chap-password-space", "iscsi.logged_in",
+           {"portals": ["192.0.2.1"], "chap_pillar": "secrets:spaced"},
+           "pillar secrets:spaced:password: must be text without spaces or newlines"),
+    nodedb("nodedb-chap-unknown-key", "iscsi.logged_in",
+           {"portals": ["192.0.2.1"], "chap_pillar": "secrets:typo"},
+           "pillar secrets:typo: unknown CHAP key(s) metod"),
+    nodedb("nodedb-chap-in-settings", "iscsi.logged_in",
+           {"portals": ["192.0.2.1"], "settings": {"node.session.auth.password": "x"}},
+           "settings: CHAP comes from chap_pillar, not settings"),
+    nodedb("nodedb-portal-twice", "iscsi.logged_in",
+           {"portals": ["192.0.2.1", "192.0.2.1:3260"]},
+           "portals:1: 192.0.2.1:3260 via default twice"),
+    nodedb("nodedb-logout-bad-portal", "iscsi.logged_out", {"portals": ["192.0.2.1:70000"]},
+           "has no valid port"),
+]  # fmt: skip
+
 LIVES = [
     live("live-anyip-device-metachar", "anyip.add",
          {"prefixes": ["198.51.100.0/24"], "device": "lo;ip link del lo"},
@@ -430,7 +457,7 @@ FORMULAS = [
             "hostnode:ceph_osd:host: unknown key"),
 ]  # fmt: skip
 
-CASES = SOURCES + CALLS + STATES + LIVES + FORMULAS
+CASES = SOURCES + CALLS + STATES + NODEDB + LIVES + FORMULAS
 
 
 def formula_rounds():
@@ -465,7 +492,8 @@ def render_readme():
         "",
         "Kinds: `source` parses a saved tool output (`source=`), `call` runs an execution",
         "function with a stand-in for its commands, `state` runs a state function over the",
-        "execution modules so stood in for, `live` runs an execution function for real in a",
+        "execution modules so stood in for, `nodedb` runs an iSCSI state over open-iscsi's",
+        "real node database, `live` runs an execution function for real in a",
         "network namespace, `formula` applies a formula with the pillar given, for real in a",
         "network namespace.",
         "",

@@ -5,20 +5,23 @@ the field or the line, and what the row lists as unchanged is unchanged.
 
 import hashlib
 import json
+import os
 import pathlib
+import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 
 import pytest
 import yaml
-from catalogue import CASES, DISK, LOOP, README, formula_rounds, render_readme
+from catalogue import CASES, CHAP_SECRET, DISK, LOOP, README, formula_rounds, render_readme
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 from saltfactories.utils.functional import Loaders
 
 from conftest import minion_overrides
-from support import CommandTable, load_module, salt_dunders
+from support import REPO, CommandTable, load_module, salt_dunders
 
 OURS = (CommandExecutionError, SaltInvocationError)
 STEMS = sorted({case.module for case in CASES if case.kind in ("source", "call", "state")})
@@ -130,6 +133,74 @@ def test_a_bad_state_argument_fails_the_state_before_anything_changes(case, comm
     assert ret["changes"] == {}
     assert commands.calls == []
     assert files_under(seeded_root) == before
+
+
+# --- For real, over open-iscsi's node database ------------------------------------------
+
+TARGET = "iqn.2026-11.net.example:san"
+NODEDB_JOB = r"""
+set -u
+mount --bind "$ETC_ISCSI" /etc/iscsi
+iscsiadm -m node -o new -T "$TARGET" -p 192.0.2.1:3260,1 > /dev/null
+records() { find /etc/iscsi -type f -exec sha256sum {} + | sort; }
+records > "$OUT/before.txt"
+while read -r id args; do
+  eval "set -- $args"
+  "$REPO/bin/hostnode-call" --out=json state.single "$@" > "$OUT/$id.json"
+done < "$OUT/calls.txt"
+records > "$OUT/after.txt"
+"""
+
+
+def nodedb_argv(case):
+    """state.single arguments of a nodedb row, shell-quoted for the job."""
+    args = [case.target, TARGET] + [f"{key}={json.dumps(value)}" for key, value in
+                                    case.kwargs.items()]  # fmt: skip
+    return " ".join(shlex.quote(arg) for arg in args)
+
+
+@pytest.fixture(scope="module")
+def nodedb(tmp_path_factory):
+    """All nodedb rows in one private mount namespace: {id: state return}, before, after."""
+    if not shutil.which("iscsiadm") or not os.path.isdir("/etc/iscsi"):
+        pytest.skip("open-iscsi is not installed (package open-iscsi)")
+    if not shutil.which("unshare") or os.geteuid() != 0:
+        pytest.skip("a private mount namespace needs root and unshare")
+    work = tmp_path_factory.mktemp("nodedb")
+    etc_iscsi, out, pillar = work / "etc-iscsi", work / "out", work / "pillar"
+    for folder in (etc_iscsi, out, pillar):
+        folder.mkdir()
+    shutil.copy("/etc/iscsi/iscsid.conf", etc_iscsi)
+    (etc_iscsi / "initiatorname.iscsi").write_text("InitiatorName=iqn.2026-11.net.example:h\n")
+    (pillar / "top.sls").write_text("base:\n  '*':\n    - secrets\n")
+    secrets = {"spaced": {"username": "lab", "password": f"{CHAP_SECRET} x"},
+               "typo": {"username": "lab", "password": CHAP_SECRET, "metod": "CHAP"}}  # fmt: skip
+    (pillar / "secrets.sls").write_text(yaml.safe_dump({"secrets": secrets}))
+    (out / "calls.txt").write_text(
+        "".join(f"{case.id} {nodedb_argv(case)}\n" for case in CASES if case.kind == "nodedb")
+    )
+    host_before = files_under(pathlib.Path("/etc/iscsi"))
+    env = {**os.environ, "ETC_ISCSI": str(etc_iscsi), "OUT": str(out), "REPO": str(REPO),
+           "TARGET": TARGET, "HOSTNODE_HOME": str(work / "salt"), "HOSTNODE_VENV": sys.prefix,
+           "HOSTNODE_PILLAR": str(pillar)}  # fmt: skip
+    subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", NODEDB_JOB],
+                   env=env, check=True, timeout=600)  # fmt: skip
+    assert files_under(pathlib.Path("/etc/iscsi")) == host_before, "the host's /etc/iscsi changed"
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", cases("nodedb"))
+def test_a_bad_iscsi_argument_leaves_the_node_records_as_they_were(case, nodedb):
+    text = (nodedb / f"{case.id}.json").read_text()
+    (ret,) = json.loads(text)["local"].values()
+    assert ret["result"] is False
+    assert case.error in ret["comment"]
+    assert ret["changes"] == {}
+    assert CHAP_SECRET not in text
+    before = (nodedb / "before.txt").read_text()
+    assert "192.0.2.1,3260,1" in before  # the record the job made is there to be kept
+    assert (nodedb / "after.txt").read_text() == before
 
 
 # --- For real, in a network namespace --------------------------------------------------------
