@@ -58,7 +58,7 @@ def _conf(source=None):
     """{interface: {key: value}}: from /proc/sys in one pass, or from saved sysctl output."""
     if source:
         try:
-            return hostnode_arpflux.parse_sysctl(hostnode_files.read_source(source))
+            return hostnode_arpflux.parse_sysctl_output(hostnode_files.read_source(source))
         except ValueError as exc:
             raise CommandExecutionError(f"{source}: {exc}") from None
     conf = {}

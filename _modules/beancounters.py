@@ -90,7 +90,8 @@ def near_limit(threshold=0.9, source=None):
         salt '*' beancounters.near_limit
         salt '*' beancounters.near_limit threshold=0.8
     """
-    return hostnode_beancounters.near_limit(read(source), _threshold(threshold))
+    threshold = _threshold(threshold)
+    return hostnode_beancounters.near_limit(read(source), threshold)
 
 
 def _threshold(value):
@@ -137,10 +138,11 @@ def events(previous=None, threshold=0.9, source=None):
 
         salt '*' beancounters.events threshold=0.8
     """
+    threshold = _threshold(threshold)
     containers = read(source)
     snapshot = {
         "counters": hostnode_beancounters.counters(containers),
-        "near": hostnode_beancounters.near_limit(containers, _threshold(threshold)),
+        "near": hostnode_beancounters.near_limit(containers, threshold),
     }
     if previous is None:
         return {"snapshot": snapshot, "events": []}
@@ -216,7 +218,7 @@ def _pair(value, field):
     for part in parts:
         if part == "unlimited":
             pair.append(None)
-        elif part.isdigit():
+        elif part.isdecimal():
             pair.append(int(part))
         else:
             raise SaltInvocationError(f"{field}: {value!r} is not 'barrier:limit' of numbers")

@@ -187,7 +187,10 @@ def _plan(bond, mac, slaves, seed, persist, backend):
 
 
 def _wanted_mac(bond, mac, order, seed):
+    explicit = None if mac in hostnode_bond.POLICIES else _explicit_mac(mac)
     model = _model(bond)  # also: the bond must exist
+    if explicit:
+        return explicit
     if mac == "stable":
         return hostnode_bond.stable_mac(_seed(seed), bond)
     if mac == "first-slave":
@@ -197,6 +200,9 @@ def _wanted_mac(bond, mac, order, seed):
             return hostnode_bond.first_slave_mac(model, order)
         except ValueError as exc:
             raise SaltInvocationError(str(exc)) from None
+
+
+def _explicit_mac(mac):
     normal = hostnode_bond.normal_mac(mac)
     if normal is None:
         raise SaltInvocationError(

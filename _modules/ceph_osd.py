@@ -157,7 +157,7 @@ def _device_facts(device):
         text = _run(["ceph-bluestore-tool", "show-label", "--dev", device])
         label = hostnode_ceph.parse_label(text, device)
         facts["osd_cluster_fsid"] = label["ceph_fsid"]
-        facts["osd_id"] = int(label["whoami"]) if str(label.get("whoami", "")).isdigit() else None
+        facts["osd_id"] = int(label["whoami"]) if str(label.get("whoami", "")).isdecimal() else None
     elif hostnode_disks.LVM_SIGNATURE in kinds:
         # a physical volume: the data device of an LVM OSD when ceph-volume's LV tags say so
         argv = ["ceph-volume", "lvm", "list", "--format", "json"]
@@ -222,6 +222,10 @@ def plan_create(entries, method="raw", dmcrypt=False, expected_fsid=None):
     """
     if method not in METHODS:
         raise SaltInvocationError(f"method: {method!r} is not one of {', '.join(METHODS)}")
+    for entry in entries:
+        for key in ("device", "db_device", "wal_device"):
+            if key == "device" or entry.get(key) is not None:
+                _device(entry.get(key), key)
     fsid = cluster_fsid()
     if expected_fsid is not None and expected_fsid != fsid:
         raise SaltInvocationError(
@@ -372,7 +376,7 @@ def remove(osd_id, zap=False, force=False, timeout=600, test=False):
 
 
 def _osd_id(value):
-    if isinstance(value, bool) or not str(value).isdigit():
+    if isinstance(value, bool) or not str(value).isdecimal():
         raise SaltInvocationError(f"osd_id: {value!r} is not an OSD id")
     return int(value)
 
@@ -407,7 +411,7 @@ def _pid(osd_id):
     ours = os.readlink("/proc/self/ns/mnt")
     cmdlines = {}
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
+        if entry.isdecimal():
             try:
                 if os.readlink(f"/proc/{entry}/ns/mnt") != ours:
                     continue

@@ -20,6 +20,7 @@ import hostnode_command
 import hostnode_files
 import hostnode_ganeti
 import hostnode_node
+import hostnode_validate
 
 __virtualname__ = "ganeti"
 
@@ -94,7 +95,7 @@ def cluster_info(source=None):
         salt-call ganeti.cluster_info source=/tmp/gnt-cluster-info.txt
     """
     text = hostnode_files.read_source(source) if source else _run(["gnt-cluster", "info"])
-    return hostnode_ganeti.parse_cluster_info(text)
+    return _parsed(hostnode_ganeti.parse_cluster_info, text, source or "gnt-cluster info")
 
 
 def nodes(source=None):
@@ -115,7 +116,14 @@ def nodes(source=None):
             "gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
             "-o", ",".join(hostnode_ganeti.NODE_FIELDS),
         ])  # fmt: skip
-    return hostnode_ganeti.parse_node_list(text)
+    return _parsed(hostnode_ganeti.parse_node_list, text, source or "gnt-node list")
+
+
+def _parsed(parser, text, where):
+    try:
+        return parser(text)
+    except ValueError as exc:
+        raise CommandExecutionError(f"{where}: {exc}") from None
 
 
 def members(source=None):
@@ -132,10 +140,7 @@ def members(source=None):
     path = source or _rooted(NODE_LIST)
     if not source and not os.path.exists(path):
         return []
-    try:
-        return hostnode_ganeti.parse_ssconf_list(hostnode_files.read_source(path))
-    except ValueError as exc:
-        raise CommandExecutionError(f"{path}: {exc}") from None
+    return _parsed(hostnode_ganeti.parse_ssconf_list, hostnode_files.read_source(path), path)
 
 
 def _apply(plan, test):
@@ -182,7 +187,9 @@ def add_node(names=None, settings=None, test=False):
     opts = _options(settings)
     wanted = opts["nodes"] if names is None else names
     try:
-        wanted = [hostnode_node.fqdn(n, "names") for n in wanted]
+        wanted = [
+            hostnode_node.fqdn(n, "names") for n in hostnode_validate.as_list(wanted, "names")
+        ]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
     return _apply(hostnode_ganeti.plan_add(members() if initialised() else [], wanted), test)

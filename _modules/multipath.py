@@ -87,7 +87,7 @@ def _sysfs_facts(source):
         device = os.path.join("/sys/block", name)
         if name.startswith("dm-"):
             text = hostnode_files.read(os.path.join(device, "size")) or ""
-            if text.strip().isdigit():
+            if text.strip().isdecimal():
                 sizes[name] = int(text)
         elif os.path.exists(os.path.join(device, "device")):
             hctls[name] = os.path.basename(os.path.realpath(os.path.join(device, "device")))
@@ -109,7 +109,8 @@ def health(min_paths=1, source=None):
         salt '*' multipath.health min_paths=2
         salt '*' multipath.health source=/tmp/bundle/multipath-ll.txt
     """
-    return hostnode_multipath.health(maps(source), _min_paths(min_paths))
+    min_paths = _min_paths(min_paths)
+    return hostnode_multipath.health(maps(source), min_paths)
 
 
 def _min_paths(value):

@@ -434,7 +434,7 @@ def _vlans_and_macs(bond, vlans, mac, seed, links):
 def _vlan_id(value, field):
     if value is None:
         return None
-    if isinstance(value, bool) or not str(value).isdigit() or not 1 <= int(value) <= 4094:
+    if isinstance(value, bool) or not str(value).isdecimal() or not 1 <= int(value) <= 4094:
         raise SaltInvocationError(f"{field}: a VLAN id is 1-4094 (or null for untagged)")
     return int(value)
 
@@ -667,6 +667,31 @@ def formulas(role_formulas):
                 if name not in found:
                     found.append(name)
     return found
+
+
+def pillar(formula, defaults):
+    """
+    The formula's pillar ``hostnode:<formula>`` merged over its defaults (as ``pillar.get``
+    with ``merge=True``), after checking that every key of it is one the defaults know: a
+    misspelt key is refused with CommandExecutionError naming it, not ignored. Each formula's
+    map.jinja calls it, so the SLS fails to render and nothing changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' node.pillar anyip '{device: lo, prefixes: [], persist: true, backend: null}'
+    """
+    if not isinstance(formula, str) or not formula.isidentifier():
+        raise SaltInvocationError(f"formula: {formula!r} is not a formula name")
+    if not isinstance(defaults, dict):
+        raise SaltInvocationError(f"defaults: a mapping, got {defaults!r}")
+    key = f"hostnode:{formula}"
+    try:
+        hostnode_validate.known_keys(__salt__["pillar.get"](key, None), defaults, key)
+    except SaltInvocationError as exc:
+        raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
+    return __salt__["pillar.get"](key, default=defaults, merge=True)
 
 
 def preflight(settings, formulas=()):

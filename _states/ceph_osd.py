@@ -17,6 +17,7 @@ is written, unless that device says ``force: true``.
 """
 
 import hostnode_state
+import hostnode_validate
 
 __virtualname__ = "ceph_osd"
 
@@ -61,7 +62,7 @@ def absent(name, osd_ids, zap=False, force=False, timeout=600):
 
     def converge(test):
         changes = {}
-        for osd_id in osd_ids:
+        for osd_id in hostnode_validate.as_list(osd_ids, "osd_ids"):
             done = __salt__["ceph_osd.remove"](osd_id, zap, force, timeout, test=test)
             if done:
                 changes[f"osd.{done['osd_id']}"] = {"commands": done["commands"]}

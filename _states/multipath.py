@@ -18,6 +18,7 @@ map has all its paths (``healthy``), failing with the failed ones named.
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_state
+import hostnode_validate
 
 __virtualname__ = "multipath"
 
@@ -67,6 +68,8 @@ def healthy(name, min_paths=1, maps=None, min_maps=0, source=None):
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
+        maps = hostnode_validate.as_list(maps, "maps")
+        hostnode_validate.whole_number(min_maps, "min_maps")
         report = __salt__["multipath.health"](min_paths, source)
     except (CommandExecutionError, SaltInvocationError) as exc:
         return {**ret, "result": False, "comment": str(exc)}

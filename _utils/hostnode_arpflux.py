@@ -79,6 +79,17 @@ def parse_sysctl(text):
     return conf
 
 
+def parse_sysctl_output(text):
+    """
+    ``parse_sysctl`` of what ``sysctl net.ipv4.conf`` printed: that always holds conf/all, so
+    text without it (empty, cut short, another command's output) is a ValueError.
+    """
+    conf = parse_sysctl(text)
+    if "all" not in conf:
+        raise ValueError("no net.ipv4.conf.all keys: not the output of sysctl net.ipv4.conf")
+    return conf
+
+
 def effective(conf, interface, key):
     """The value the kernel uses on interface: max(conf/all, conf/interface) for every key."""
     return max(conf.get("all", {}).get(key, 0), conf[interface].get(key, 0))
@@ -147,22 +158,39 @@ def subnet_groups(addresses_json):
         links = json.loads(addresses_json)
     except json.JSONDecodeError as exc:
         raise ValueError(f"ip addr JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(links, list):
+        raise ValueError("ip addr JSON: expected a list of links")
     members = {}
     for index, link in enumerate(links):
-        if not isinstance(link, dict) or "ifname" not in link:
+        if not isinstance(link, dict) or not isinstance(link.get("ifname"), str):
             raise ValueError(f"ip addr JSON, link {index}: expected an object with 'ifname'")
         if link["ifname"] == "lo":
             continue
-        for address in link.get("addr_info", []):
-            if address.get("family") != "inet":
-                continue
-            subnet = ipaddress.ip_interface(f"{address['local']}/{address['prefixlen']}").network
+        for subnet in _subnets(link.get("addr_info", []), f"ip addr JSON, link {index}"):
             members.setdefault(subnet, set()).add(link["ifname"])
     return [
         {"subnet": str(subnet), "interfaces": sorted(names)}
         for subnet, names in sorted(members.items(), key=lambda item: int(item[0].network_address))
         if len(names) > 1
     ]
+
+
+def _subnets(addresses, where):
+    """The IPv4 subnets of one link's addr_info; ValueError naming the link for a bad entry."""
+    if not isinstance(addresses, list):
+        raise ValueError(f"{where}: addr_info is not a list")
+    subnets = []
+    for address in addresses:
+        if not isinstance(address, dict):
+            raise ValueError(f"{where}: addr_info entry {address!r} is not an object")
+        if address.get("family") != "inet":
+            continue
+        try:
+            interface = f"{address['local']}/{address['prefixlen']}"
+            subnets.append(ipaddress.IPv4Interface(interface).network)
+        except (KeyError, ValueError):
+            raise ValueError(f"{where}: {address!r} is not an address with a prefixlen") from None
+    return subnets
 
 
 def render_sysctl_d(conf, header):

@@ -32,7 +32,8 @@ def parse(text):
     Columns are split on whitespace, not by position; ``<ctid>:`` starts a container (``0:`` is
     the hardware node's own view, and Virtuozzo glues it to the first resource:
     ``331:kmemsize``); ``dummy`` rows are skipped; unlimited values are None; ``*pages``
-    resources also carry ``*_bytes``. Raises ValueError naming the line for anything else.
+    resources also carry ``*_bytes``; a file of only the ``Version:`` line has no container
+    running. Raises ValueError naming the line for anything else (empty text included).
     """
     containers, current = {}, None
     for number, line in enumerate(text.splitlines(), 1):
@@ -45,10 +46,14 @@ def parse(text):
                 raise ValueError(f"line {number}: {words[0]!r} is not '<ctid>:'")
             current = containers.setdefault(match[1], {})
             words = [match[2], *words[1:]] if match[2] else words[1:]
+            if not words:
+                raise ValueError(f"line {number}: '{match[1]}:' without a resource on its line")
         if current is None:
             raise ValueError(f"line {number}: a resource before any '<ctid>:' ({line.strip()!r})")
         if words[0] != "dummy":
             current[words[0]] = _row(words, number)
+    if not containers and not text.lstrip().startswith("Version:"):
+        raise ValueError("line 1: no 'Version:' line and no container: not user_beancounters")
     return containers
 
 

@@ -149,11 +149,11 @@ def _bond_model(master, slaves):
 
 
 def _slave_model(slave):
-    speed = slave.get("speed", "Unknown")
+    speed = slave.get("speed", "Unknown").split() or ["Unknown"]
     return {
         "name": slave["name"],
         "mii_status": slave.get("mii_status"),
-        "speed": int(speed.split()[0]) if speed.split()[0].isdigit() else None,
+        "speed": int(speed[0]) if speed[0].isdecimal() else None,
         "duplex": _none(slave.get("duplex", "Unknown")),
         "link_failures": slave.get("link_failures"),
         "permanent_mac": slave.get("permanent_mac") or None,

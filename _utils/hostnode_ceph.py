@@ -86,7 +86,10 @@ def parse_lvm_list(text):
 
 
 def _lvm_osd(volumes):
-    (main,) = [v for v in volumes if v["type"] in ("block", "data")]
+    mains = [v for v in volumes if v["type"] in ("block", "data")]
+    if len(mains) != 1:
+        raise ValueError(f"'type': {len(mains)} block or data volumes, expected 1")
+    (main,) = mains
     tags = main["tags"]
     device_class = tags.get("ceph.crush_device_class")
     extra = {v["type"]: v for v in volumes if v["type"] in ("db", "wal")}
@@ -143,7 +146,7 @@ def parse_ok_to_stop(text, retcode, stderr=""):
 
     gives ``{"ok": bool, "osds": [...], "reason": stderr's message, or None}``.
     """
-    answer = _json(text, "ceph osd ok-to-stop") if text.strip() else {}
+    answer = _answer(text, "ceph osd ok-to-stop", ("osds",))
     ok = retcode == 0 and bool(answer.get("ok_to_stop"))
     return {"ok": ok, "osds": answer.get("osds", []), "reason": None if ok else _reason(stderr)}
 
@@ -157,12 +160,25 @@ def parse_safe_to_destroy(text, retcode, stderr=""):
     gives ``{"ok": bool, "safe": [...], "active": [...], "reason": ...}``: ok when every OSD
     asked about is in ``safe_to_destroy``.
     """
-    answer = _json(text, "ceph osd safe-to-destroy") if text.strip() else {}
+    answer = _answer(
+        text, "ceph osd safe-to-destroy", ("safe_to_destroy", "active", "missing_stats")
+    )
     unsafe = answer.get("active", []) + answer.get("missing_stats", [])
     ok = retcode == 0 and bool(answer.get("safe_to_destroy")) and not unsafe
     reason = None if ok else _reason(stderr) or f"osd(s) {unsafe} still hold data"
     return {"ok": ok, "safe": answer.get("safe_to_destroy", []), "active": unsafe,
             "reason": reason}  # fmt: skip
+
+
+def _answer(text, what, lists):
+    """The JSON object of an ok-to-stop or safe-to-destroy answer ({} for none), lists checked."""
+    answer = _json(text, what) if text.strip() else {}
+    if not isinstance(answer, dict):
+        raise ValueError(f"{what}: not a JSON object: {text.strip()[:60]!r}")
+    for key in lists:
+        if not isinstance(answer.get(key, []), list):
+            raise ValueError(f"{what}: {key} is not a list of OSD ids")
+    return answer
 
 
 def _reason(stderr):

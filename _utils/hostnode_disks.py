@@ -11,6 +11,7 @@ overrides the signatures of one device, never a mount or a holder.
 
 import json
 import os
+import re
 
 OSD_SIGNATURE = "ceph_bluestore"
 LVM_SIGNATURE = "LVM2_member"
@@ -36,7 +37,7 @@ def parse_wipefs(text):
         found = json.loads(text)["signatures"]
         return [
             {
-                "offset": int(item["offset"], 16),
+                "offset": _offset(item["offset"]),
                 "type": item["type"],
                 "uuid": item["uuid"],
                 "label": item["label"],
@@ -47,6 +48,12 @@ def parse_wipefs(text):
         raise ValueError(f"line {exc.lineno}: not wipefs JSON: {exc.msg}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not wipefs JSON signatures: missing or wrong {exc}") from None
+
+
+def _offset(value):
+    if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]+", value):
+        raise ValueError(f"'offset': {value!r} is not a hex offset")
+    return int(value, 16)
 
 
 def mounted_devices(mountinfo):
@@ -151,8 +158,10 @@ def parse_pvs(text):
         {"report": [{"pv": [{"pv_name": "/dev/loop0", "vg_name": "xenvg"}]}]}
     """
     try:
-        (report,) = json.loads(text)["report"]
-        return {pv["pv_name"]: pv["vg_name"] or None for pv in report["pv"]}
+        reports = json.loads(text)["report"]
+        if not isinstance(reports, list) or len(reports) != 1:
+            raise ValueError(f"'report': {len(reports)} reports, expected 1")
+        return {pv["pv_name"]: pv["vg_name"] or None for pv in reports[0]["pv"]}
     except json.JSONDecodeError as exc:
         raise ValueError(f"line {exc.lineno}: not pvs JSON: {exc.msg}") from None
     except (KeyError, TypeError, ValueError) as exc:

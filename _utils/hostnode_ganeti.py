@@ -131,6 +131,12 @@ def _names(value, field):
     return list(items)
 
 
+def _fqdns(value, field):
+    if not isinstance(value, list):
+        raise ValueError(f"{field}: a list of host names, got {value!r}")
+    return [hostnode_node.fqdn(name, field) for name in value]
+
+
 def options(settings):
     """
     The Ganeti settings of pillar ``hostnode:node:ganeti`` checked and completed; ValueError
@@ -153,7 +159,7 @@ def options(settings):
         "vg_name": settings.get("vg_name"),
         "drbd_usermode_helper": settings.get("drbd_usermode_helper"),
         "nic_link": settings.get("nic_link"),
-        "nodes": [hostnode_node.fqdn(n, field + "nodes") for n in settings.get("nodes") or []],
+        "nodes": _fqdns(settings.get("nodes") or [], field + "nodes"),
     }  # fmt: skip
     templates = opts["enabled_disk_templates"]
     if opts["vg_name"] is not None:

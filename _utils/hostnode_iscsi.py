@@ -45,7 +45,7 @@ def normal_portal(value):
     except ValueError:
         raise ValueError(f"{value!r} is not a portal (an IP address, with :port)") from None
     port = str(DEFAULT_PORT) if port is None else port
-    number = int(port) if port.isdigit() else 0
+    number = int(port) if port.isdecimal() else 0
     if not 0 < number < 65536:
         raise ValueError(f"{value!r} has no valid port")
     host = f"[{parsed}]" if parsed.version == 6 else str(parsed)
@@ -306,13 +306,13 @@ def _session_line(session, section, line, number):
     key, _, value = line.partition(": ")
     value = None if value.strip() in ("<empty>", "") else value.strip()
     if key == "Persistent Portal":
-        session["portal"], _ = _portal_tpgt(value, number)
+        session["portal"], _ = _portal_tpgt(value or "", number)
     elif key == "SID":
-        session["sid"] = int(value)
+        session["sid"] = _number(key, value, number)
     elif key in _SESSION_KEYS:
         session[_SESSION_KEYS[key]] = value
     elif key in _TIMEOUTS:
-        session["timeouts"][_TIMEOUTS[key]] = int(value)
+        session["timeouts"][_TIMEOUTS[key]] = _number(key, value, number)
     elif section == "Negotiated iSCSI params":
         session["params"][key] = value
     elif section == "Attached SCSI devices":
@@ -321,6 +321,12 @@ def _session_line(session, section, line, number):
         pass  # further iface facts (HWaddress, ...) are the iface's, see iscsi.ifaces
     else:
         raise ValueError(f"line {number}: not part of an iscsiadm session tree: {line!r}")
+
+
+def _number(key, value, number):
+    if not (value or "").isdecimal():
+        raise ValueError(f"line {number}: {key}: {value!r} is not a number")
+    return int(value)
 
 
 def _device_line(session, line, number):
@@ -342,7 +348,7 @@ def _device_line(session, line, number):
 
 def _portal_tpgt(text, number):
     portal, sep, tpgt = text.rpartition(",")
-    if not sep or not tpgt.lstrip("-").isdigit():
+    if not sep or not tpgt.lstrip("-").isdecimal():
         raise ValueError(f"line {number}: not 'portal,tpgt': {text!r}")
     return _portal_at(portal, number), int(tpgt)
 

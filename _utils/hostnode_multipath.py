@@ -44,6 +44,7 @@ _HCTL_DEV = r"(?P<hctl>\d+:\d+:\d+:\d+|#:#:#:#) (?P<device>\S+) +(?P<devnum>\d+:
 _PATH = re.compile(r"^[|` ]*[|`]- " + _HCTL_DEV + r"(?P<states>\S.*?)\s*$")
 _OLD_PATH = re.compile(r"^ +\\_ " + _HCTL_DEV + r"\[(?P<dm_state>\w+)\]\[(?P<checker>[^\]]+)\]")
 FAILED_CHECKER = ("faulty", "shaky")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def parse_ll(text):
@@ -59,10 +60,13 @@ def parse_ll(text):
     or the bracket layout (``[size=..][features=..]``, ``\\_ round-robin 0 [prio=1][active]``,
     `` \\_ 3:0:1:4 sdk 8:160 [active][ready]``). Log, warning and debug lines between maps are
     skipped; "DM multipath kernel driver not loaded" means no maps. A path or path group
-    outside a map, or a map without its size line, is a ValueError naming the line.
+    outside a map, a map without its size line, or a line with control characters (binary
+    noise is no log line) is a ValueError naming the line.
     """
     maps, current, pending = [], None, None
     for number, line in enumerate(text.splitlines(), 1):
+        if _CONTROL.search(line):
+            raise ValueError(f"line {number}: control characters: not multipath -ll output")
         kind, match = _classify(line)
         if pending is not None:
             if kind != "size":

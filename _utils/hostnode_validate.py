@@ -11,9 +11,10 @@ import re
 
 from salt.exceptions import SaltInvocationError
 
-# The kernel's rule (net/core/dev.c dev_valid_name): 1..15 bytes, not "." or "..", no "/",
-# ":" or whitespace.
-_IFNAME = re.compile(r"^[^/:\s]{1,15}$")
+# The kernel's rule (net/core/dev.c dev_valid_name) is 1..15 bytes, not "." or "..", no "/",
+# ":" or whitespace. hostnode is stricter: names also go into ifupdown, netplan and networkd
+# files and argv, so no shell metacharacters and no leading "-" (it would read as an option).
+_IFNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,14}$")
 
 FAMILIES = {"inet": 4, "inet6": 6}
 
@@ -103,8 +104,37 @@ def interface_name(value, field="device"):
     return value
 
 
+def whole_number(value, field, minimum=0):
+    """Check that value is an int (not a bool) of at least minimum."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SaltInvocationError(f"{field}: {value!r} is not a whole number of {minimum} or more")
+    return value
+
+
 def choice(value, allowed, field):
     """Check that value is one of allowed."""
     if value not in allowed:
         raise SaltInvocationError(f"{field}: {value!r} is not one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def known_keys(value, known, field):
+    """
+    Check that value is a mapping whose keys are all in known (a formula's pillar against its
+    defaults): a misspelt key would otherwise be ignored and its default used.
+
+    >>> known_keys({"prefix": []}, {"prefixes": []}, "hostnode:anyip")
+    Traceback (most recent call last):
+    ...
+    salt.exceptions.SaltInvocationError: hostnode:anyip:prefix: unknown key (known: prefixes)
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SaltInvocationError(f"{field}: expected a mapping, got {value!r}")
+    for key in value:
+        if key not in known:
+            raise SaltInvocationError(
+                f"{field}:{key}: unknown key (known: {', '.join(sorted(known))})"
+            )
     return value
