@@ -15,6 +15,8 @@ import platform
 import statistics
 import time
 
+import hostnode_files
+
 FULL = os.environ.get("HOSTNODE_BENCH") == "full"
 ROUNDS = 3 if FULL else 1
 ROWS = {}
@@ -102,8 +104,9 @@ def merged(previous, cases):
 
 
 def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())  # fmt: skip
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                    if line.startswith("model name")), platform.processor())  # fmt: skip
     return f"{os.cpu_count()} x {cpu}, Linux {platform.release()}"
 
 
@@ -138,8 +141,6 @@ def seconds_text(seconds):
 
 def write_results(directory, cases):
     """Merge this run's rows into results.json and rewrite RESULTS.md from it (full mode only)."""
-    import hostnode_files
-
     path = directory / "results.json"
     rows = merged(json.loads(path.read_text()) if path.exists() else {}, cases)
     hostnode_files.replace(str(path), json.dumps(rows, indent=1, sort_keys=True) + "\n")
