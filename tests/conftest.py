@@ -18,7 +18,7 @@ import pytest
 import salt._logging.impl
 from saltfactories.utils.functional import Loaders
 
-from support import MINIONS
+from support import MINIONS, fleet_minion_root
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "_utils"))
@@ -205,16 +205,10 @@ def master(salt_factories, served):
 
 @pytest.fixture(scope="session")
 def minions(master, tmp_path_factory):
-    """
-    The minions, each with a config root of its own whose network backend is ifupdown and a
-    machine-id of its own (stable: derived from the minion id).
-    """
+    """The minions, each with a config root of its own (support.fleet_minion_root)."""
     started = []
     for minion_id, grains in MINIONS.items():
-        root = tmp_path_factory.mktemp(minion_id)
-        (root / "etc/network").mkdir(parents=True)
-        (root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
-        (root / "etc/machine-id").write_text(uuid.uuid5(uuid.NAMESPACE_DNS, minion_id).hex + "\n")
+        root = fleet_minion_root(tmp_path_factory.mktemp(minion_id), minion_id)
         overrides = {"hostnode": {"config_root": str(root)}, "grains": grains}
         factory = master.salt_minion_daemon(minion_id, overrides=overrides)
         factory.start(start_timeout=180)

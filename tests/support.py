@@ -3,6 +3,7 @@
 import importlib.util
 import pathlib
 import re
+import uuid
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -16,6 +17,17 @@ MINIONS = {
     "hv1.fra1.example.net": {"roles": ["hypervisor"]},
     "stor1.fra1.example.net": {"roles": ["storage"]},
 }
+
+
+def fleet_minion_root(root, minion_id):
+    """
+    A fleet minion's config root: ifupdown as its network backend and a machine-id of its own
+    (stable: derived from the minion id).
+    """
+    (root / "etc/network").mkdir(parents=True)
+    (root / "etc/network/interfaces").write_text("auto lo\niface lo inet loopback\n")
+    (root / "etc/machine-id").write_text(uuid.uuid5(uuid.NAMESPACE_DNS, minion_id).hex + "\n")
+    return root
 
 
 def load_module(kind, stem):

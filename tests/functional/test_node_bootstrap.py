@@ -1,115 +1,19 @@
 """
 The node bootstrap for real: `state.highstate` of hypervisor hv1.ams1.example.net from
 pillar.example, in a sandbox node made of a network namespace, a UTS namespace (its own
-hostname), a config root and two loop devices. This kernel has no bonding and no VLANs, so
-bond0, bond0.100 and bond0.200 are veth stand-ins; bonding, multipath and iSCSI run in the
-guest (tests/vm). A bad pillar stops the highstate before anything changes.
+hostname), a config root and two loop devices (tests/sandbox_node.py). This kernel has no
+bonding and no VLANs, so bond0 and its VLANs are veth stand-ins; bonding, multipath and iSCSI
+run in the guest (tests/vm). A bad pillar stops the highstate before anything changes.
 """
 
-import json
 import os
 import shutil
 import subprocess
-import uuid
 
 import pytest
-import yaml
-
-from support import REPO
+from sandbox_node import INSTALLER_HOSTS, MINION, Sandbox
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
-
-MINION = "hv1.ams1.example.net"
-STAND_INS = ("bond0", "bond0.100", "bond0.200", "stor-a", "stor-b")
-INSTALLER_HOSTS = "127.0.0.1 localhost\n127.0.1.1 hv1.ams1.example.net hv1\n"
-
-
-class Sandbox:
-    """A sandbox node: network and UTS namespaces, a config root, loop devices, a pillar copy."""
-
-    def __init__(self, base):
-        self.name = f"hostnode-node-{uuid.uuid4().hex[:8]}"
-        self.base = base
-        self.root = base / "root"
-        self.pillar = base / "pillar"
-        self.uts = base / "uts"
-        self.loops = []
-        self.extra_pillar = []
-
-    def start(self, sandbox_pillar):
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
-        self.ip("link", "set", "lo", "up")
-        for index, name in enumerate(STAND_INS):
-            self.ip("link", "add", name, "type", "veth", "peer", "name", f"peer{index}")
-        (self.root / "etc/network").mkdir(parents=True)
-        (self.root / "etc/network/interfaces").write_text(
-            f"auto lo\niface lo inet loopback\n\nsource {self.root}/etc/network/interfaces.d/*\n"
-        )
-        (self.root / "etc/machine-id").write_text("4f0e1b7c9a8d4e2f8b6a5c3d2e1f0a9b\n")
-        (self.root / "etc/hosts").write_text(INSTALLER_HOSTS)
-        self.uts.touch()
-        subprocess.run(["unshare", f"--uts={self.uts}", "true"], check=True)
-        for index in range(2):
-            image = self.base / f"disk{index}.img"
-            subprocess.run(["truncate", "-s", "64M", str(image)], check=True)
-            loop = subprocess.run(["losetup", "-f", "--show", str(image)], check=True,
-                                  capture_output=True, text=True).stdout.strip()  # fmt: skip
-            self.loops.append(loop)
-        shutil.copytree(REPO / "pillar.example", self.pillar)
-        self.add_pillar("sandbox", sandbox_pillar(self.loops))
-
-    def add_pillar(self, name, data):
-        """A pillar file given to the minion after all of pillar.example's."""
-        (self.pillar / f"{name}.sls").write_text(yaml.safe_dump(data))
-        self.extra_pillar.append(name)
-        top = (REPO / "pillar.example/top.sls").read_text() + f"  {MINION}:\n"
-        top += "".join(f"    - {extra}\n" for extra in self.extra_pillar)
-        (self.pillar / "top.sls").write_text(top)
-
-    def ip(self, *args):
-        return subprocess.run(["ip", "-n", self.name, *args], check=True, capture_output=True,
-                              text=True).stdout  # fmt: skip
-
-    def inside(self, argv, env=None):
-        enter = ["nsenter", f"--net=/run/netns/{self.name}", f"--uts={self.uts}"]
-        return subprocess.run(enter + argv, check=False, capture_output=True, text=True, env=env)
-
-    def call(self, *args):
-        env = dict(os.environ, HOSTNODE_HOME=str(self.base / "salt"),
-                   HOSTNODE_CONFIG_ROOT=str(self.root), HOSTNODE_ID=MINION,
-                   HOSTNODE_ROLES="hypervisor", HOSTNODE_PILLAR=str(self.pillar))  # fmt: skip
-        argv = [str(REPO / "bin/hostnode-call"), "--out=json", "--retcode-passthrough", *args]
-        result = self.inside(argv, env)
-        try:
-            return result.returncode, json.loads(result.stdout)["local"]
-        except (ValueError, KeyError):
-            pytest.fail(f"hostnode-call {args} printed no JSON:\n{result.stdout}{result.stderr}")
-
-    def links(self):
-        return {link["ifname"]: link for link in json.loads(self.ip("-json", "-d", "link"))}
-
-    def volume_groups(self):
-        result = subprocess.run(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name"],
-                                capture_output=True, text=True, check=True)  # fmt: skip
-        (report,) = json.loads(result.stdout)["report"]
-        return {pv["pv_name"]: pv["vg_name"] for pv in report["pv"] if pv["pv_name"] in self.loops}
-
-    def stop(self):
-        subprocess.run(["vgremove", "-f", "xenvg"], capture_output=True, check=False)
-        for loop in self.loops:
-            subprocess.run(["pvremove", "-ff", "-y", loop], capture_output=True, check=False)
-            subprocess.run(["losetup", "-d", loop], check=False)
-        subprocess.run(["ip", "netns", "del", self.name], check=False)
-        subprocess.run(["umount", str(self.uts)], check=False)
-
-
-def sandbox_pillar(loops):
-    """What the sandbox changes: its disks, and the role's formulas this kernel can run."""
-    return {"hostnode": {
-        "node": {"lvm": {"devices": loops},
-                 "role_formulas": {"hypervisor": ["node.bridges", "node.lvm", "anyip",
-                                                  "storage_net.arpflux"]}},
-    }}  # fmt: skip
 
 
 @pytest.fixture
@@ -118,7 +22,7 @@ def sandbox(tmp_path):
         pytest.skip("needs nsenter (util-linux) and pvcreate (lvm2)")
     node = Sandbox(tmp_path)
     try:
-        node.start(sandbox_pillar)
+        node.start()
         yield node
     finally:
         node.stop()
