@@ -1,9 +1,13 @@
 """Helpers shared by the tests: loading our modules by path, and a recording stand-in for _run."""
 
 import importlib.util
+import os
 import pathlib
 import re
+import shutil
 import uuid
+
+import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -91,3 +95,22 @@ def prometheus_samples(exposition):
             text = ",".join(f'{key}="{val}"' for key, val in pairs)
             found[f"{name}{{{text}}}" if labels else name] = float(value)
     return found
+
+
+def iscsi_sandbox(work):
+    """
+    In work: an /etc/iscsi of its own (the host's iscsid.conf, an initiator name), a results
+    folder and a pillar root whose top gives every minion ``secrets``; (etc_iscsi, out, pillar).
+    pytest skips where open-iscsi or a private mount namespace cannot be had.
+    """
+    if not shutil.which("iscsiadm") or not os.path.isdir("/etc/iscsi"):
+        pytest.skip("open-iscsi is not installed (package open-iscsi)")
+    if not shutil.which("unshare") or os.geteuid() != 0:
+        pytest.skip("a private mount namespace needs root and unshare")
+    etc_iscsi, out, pillar = work / "etc-iscsi", work / "out", work / "pillar"
+    for folder in (etc_iscsi, out, pillar):
+        folder.mkdir()
+    shutil.copy("/etc/iscsi/iscsid.conf", etc_iscsi)
+    (etc_iscsi / "initiatorname.iscsi").write_text("InitiatorName=iqn.2026-11.net.example:h\n")
+    (pillar / "top.sls").write_text("base:\n  '*':\n    - secrets\n")
+    return etc_iscsi, out, pillar

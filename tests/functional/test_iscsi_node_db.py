@@ -9,13 +9,12 @@ the guest lane shows that); the record, its settings and CHAP are real.
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 
 import pytest
 
 import hostnode_iscsi
-from support import REPO
+from support import REPO, iscsi_sandbox
 
 TARGET = "iqn.2026-11.net.example:san"
 SECRET = "Host-Db-S3cret-7"
@@ -46,17 +45,8 @@ def tree(path):
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    if not shutil.which("iscsiadm") or not os.path.isdir("/etc/iscsi"):
-        pytest.skip("open-iscsi is not installed (package open-iscsi)")
-    if not shutil.which("unshare") or os.geteuid() != 0:
-        pytest.skip("a private mount namespace needs root and unshare")
     work = tmp_path_factory.mktemp("iscsi-node-db")
-    etc_iscsi, out, pillar = work / "etc-iscsi", work / "out", work / "pillar"
-    for folder in (etc_iscsi, out, pillar):
-        folder.mkdir()
-    shutil.copy("/etc/iscsi/iscsid.conf", etc_iscsi)
-    (etc_iscsi / "initiatorname.iscsi").write_text("InitiatorName=iqn.2026-11.net.example:h\n")
-    (pillar / "top.sls").write_text("base:\n  '*':\n    - secrets\n")
+    etc_iscsi, out, pillar = iscsi_sandbox(work)
     (pillar / "secrets.sls").write_text(
         f"hostnode_secrets: {{iscsi: {{lab: {{username: lab, password: {SECRET}}}}}}}\n"
     )

@@ -21,7 +21,7 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 from saltfactories.utils.functional import Loaders
 
 from conftest import minion_overrides
-from support import REPO, CommandTable, load_module, salt_dunders
+from support import REPO, CommandTable, iscsi_sandbox, load_module, salt_dunders
 
 OURS = (CommandExecutionError, SaltInvocationError)
 STEMS = sorted({case.module for case in CASES if case.kind in ("source", "call", "state")})
@@ -162,17 +162,8 @@ def nodedb_argv(case):
 @pytest.fixture(scope="module")
 def nodedb(tmp_path_factory):
     """All nodedb rows in one private mount namespace: {id: state return}, before, after."""
-    if not shutil.which("iscsiadm") or not os.path.isdir("/etc/iscsi"):
-        pytest.skip("open-iscsi is not installed (package open-iscsi)")
-    if not shutil.which("unshare") or os.geteuid() != 0:
-        pytest.skip("a private mount namespace needs root and unshare")
     work = tmp_path_factory.mktemp("nodedb")
-    etc_iscsi, out, pillar = work / "etc-iscsi", work / "out", work / "pillar"
-    for folder in (etc_iscsi, out, pillar):
-        folder.mkdir()
-    shutil.copy("/etc/iscsi/iscsid.conf", etc_iscsi)
-    (etc_iscsi / "initiatorname.iscsi").write_text("InitiatorName=iqn.2026-11.net.example:h\n")
-    (pillar / "top.sls").write_text("base:\n  '*':\n    - secrets\n")
+    etc_iscsi, out, pillar = iscsi_sandbox(work)
     secrets = {"spaced": {"username": "lab", "password": f"{CHAP_SECRET} x"},
                "typo": {"username": "lab", "password": CHAP_SECRET, "metod": "CHAP"}}  # fmt: skip
     (pillar / "secrets.sls").write_text(yaml.safe_dump({"secrets": secrets}))

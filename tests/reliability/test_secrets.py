@@ -10,7 +10,6 @@ log file, trace level), in no state return, and only in files nobody but root ca
 import json
 import os
 import pathlib
-import shutil
 import stat
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 
 import pytest
 
-from support import REPO
+from support import REPO, iscsi_sandbox
 
 TARGET = "iqn.2026-11.net.example:san"
 SECRETS = {"password": "Out-S3cret-91", "password_in": "In-S3cret-37"}
@@ -58,17 +57,8 @@ def sample(stop, seen):
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    if not shutil.which("iscsiadm") or not os.path.isdir("/etc/iscsi"):
-        pytest.skip("open-iscsi is not installed (package open-iscsi)")
-    if not shutil.which("unshare") or os.geteuid() != 0:
-        pytest.skip("a private mount namespace needs root and unshare")
     work = tmp_path_factory.mktemp("secrets")
-    etc_iscsi, out, pillar = work / "etc-iscsi", work / "out", work / "pillar"
-    for folder in (etc_iscsi, out, pillar):
-        folder.mkdir()
-    shutil.copy("/etc/iscsi/iscsid.conf", etc_iscsi)
-    (etc_iscsi / "initiatorname.iscsi").write_text("InitiatorName=iqn.2026-11.net.example:h\n")
-    (pillar / "top.sls").write_text("base:\n  '*':\n    - secrets\n")
+    etc_iscsi, out, pillar = iscsi_sandbox(work)
     lab = {"username": "lab", "password": SECRETS["password"], "username_in": "tgt",
            "password_in": SECRETS["password_in"]}  # fmt: skip
     (pillar / "secrets.sls").write_text(json.dumps({"hostnode_secrets": {"iscsi": {"lab": lab}}}))
