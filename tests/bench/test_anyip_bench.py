@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.bench, pytest.mark.netns]
 SIZES = benchlib.sizes(full=[1000, 3000, 10000], tiny=[10])
 # The idiom forks two shells per prefix: it runs on a sample and is scaled to the size.
 IDIOM_SAMPLE = 100
+EMPTY_SLS = "noop:\n  test.succeed_without_changes\n"
+EMPTY_NOTE = "one test.succeed_without_changes state: what any state run costs here"
 
 
 def prefixes(count):
@@ -78,6 +80,8 @@ def test_converge_prefixes(netns_factory, loaders, size):
     assert anyip_routes(nodes[-1]) == set(routes)
     benchlib.record(f"anyip.managed.{size}", first, baseline=f"anyip.ip_batch.{size}")
     benchlib.record(f"anyip.managed_noop.{size}", again, baseline=f"anyip.ip_batch.{size}")
+    empty = benchlib.samples(lambda: benchlib.run_sls(loaders, EMPTY_SLS))
+    benchlib.record(f"anyip.salt_state.{size}", empty, note=EMPTY_NOTE)
     idiom(netns_factory, loaders, routes)
 
 

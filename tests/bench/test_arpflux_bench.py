@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.bench, pytest.mark.netns]
 SIZES = benchlib.sizes(full=[50, 200, 400], tiny=[5])
 VALUES = {"rp_filter": 2, "arp_ignore": 1, "arp_announce": 2}
 CONF = "/proc/sys/net/ipv4/conf"
+EMPTY_SLS = "noop:\n  test.succeed_without_changes\n"
+EMPTY_NOTE = "one test.succeed_without_changes state: what any state run costs here"
 
 
 def tuned_sls(names):
@@ -90,6 +92,8 @@ def test_tune_interfaces(netns_factory, loaders, config_root, tmp_path, size):
     first, again = contender(lambda: benchlib.run_sls(loaders, ours))
     benchlib.record(f"arpflux.tuned.{size}", first, baseline=f"arpflux.proc_write.{size}")
     benchlib.record(f"arpflux.tuned_noop.{size}", again, baseline=f"arpflux.proc_read.{size}")
+    empty = benchlib.samples(lambda: benchlib.run_sls(loaders, EMPTY_SLS))
+    benchlib.record(f"arpflux.salt_state.{size}", empty, note=EMPTY_NOTE)
     salts = sysctl_present_sls(names, salts_config)
     first, again = contender(lambda: benchlib.run_sls(loaders, salts))
     benchlib.record(f"arpflux.sysctl_present.{size}", first, baseline=f"arpflux.tuned.{size}")
