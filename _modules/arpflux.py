@@ -7,17 +7,17 @@ The kernel uses max(conf/all, conf/<interface>) for these keys, so this module r
 *effective* values and, when conf/all would override what an interface needs, lowers conf/all
 too while raising every other interface (and conf/default) to keep their effective values.
 
-Values are read from /proc/sys in one pass and written in one ``sysctl -w`` call; they are
-persisted in ``/etc/sysctl.d/90-hostnode-arpflux.conf`` under the minion option
-``hostnode:config_root`` (default ``/``). At boot systemd-sysctl applies that file, and its udev
-rule (``99-systemd.rules``: ``systemd-sysctl --prefix=/net/ipv4/conf/$name``) applies the keys of
-an interface again when the interface appears, so interfaces created later (bonds, VLANs) get
-their values too. A node without systemd needs the same per-interface re-run from its own hook.
+Values are read from /proc/sys (the keys and interfaces in question; every interface only when
+conf/all must be lowered) and written in one ``sysctl -w`` call; they are persisted in
+``/etc/sysctl.d/90-hostnode-arpflux.conf`` under the minion option ``hostnode:config_root``
+(default ``/``). At boot systemd-sysctl applies that file, and its udev rule
+(``99-systemd.rules``: ``systemd-sysctl --prefix=/net/ipv4/conf/$name``) applies the keys of an
+interface again when the interface appears, so interfaces created later (bonds, VLANs) get their
+values too. A node without systemd needs the same per-interface re-run from its own hook.
 """
 
 import os
 
-import salt.utils.files
 import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -49,25 +49,31 @@ def _run(argv, stdin=None):
     return hostnode_command.run(__salt__["cmd.run_all"], argv, stdin)
 
 
-def _read_text(path):
-    with salt.utils.files.fopen(path, "r") as handle:
-        return handle.read()
-
-
 def _conf(source=None):
-    """{interface: {key: value}}: from /proc/sys in one pass, or from saved sysctl output."""
+    """{interface: {key: value}}: every interface from /proc/sys, or from saved sysctl output."""
     if source:
         try:
             return hostnode_arpflux.parse_sysctl_output(hostnode_files.read_source(source))
         except ValueError as exc:
             raise CommandExecutionError(f"{source}: {exc}") from None
+    return _read(os.listdir(CONF_DIR), hostnode_arpflux.VALID)
+
+
+def _read(interfaces, keys):
+    """{interface: {key: value}} from /proc/sys; interfaces that are gone are left out."""
     conf = {}
-    for interface in os.listdir(CONF_DIR):
-        conf[interface] = {
-            key: int(_read_text(os.path.join(CONF_DIR, interface, key)))
-            for key in hostnode_arpflux.VALID
-        }
+    for interface in interfaces:
+        directory = os.path.join(CONF_DIR, interface)
+        try:
+            conf[interface] = {key: _read_number(os.path.join(directory, key)) for key in keys}
+        except FileNotFoundError:
+            continue
     return conf
+
+
+def _read_number(path):
+    with open(path, "rb") as handle:
+        return int(handle.read())
 
 
 def detect(source=None):
@@ -151,10 +157,14 @@ def tune(interfaces=None, auto=False, values=None, persist=True, absent_ok=False
     values = _values(values)
     if not interfaces and not auto:
         raise SaltInvocationError("interfaces: give the interfaces to tune, or auto=True")
-    conf = _conf()
-    names = _interfaces(interfaces, conf, absent_ok)
+    present = set(os.listdir(CONF_DIR))
+    names = _interfaces(interfaces, present, absent_ok)
     if auto:
         names += [n for group in detect() for n in group["interfaces"] if n not in names]
+    # Only the keys and interfaces in question, unless conf/all must be lowered.
+    conf = _read(["all", *(name for name in names if name in present)], values)
+    if hostnode_arpflux.lowers_all(conf["all"], values):
+        conf = _read(present, values)
     live = [name for name in names if name in conf]
     writes = hostnode_arpflux.plan(conf, live, values)
     file_plan = _file_plan(writes, names, values) if persist else None
@@ -165,15 +175,16 @@ def tune(interfaces=None, auto=False, values=None, persist=True, absent_ok=False
         try:
             _run(["sysctl", "-q", "-w", *assignments])
         except CommandExecutionError as exc:
-            observed = _changes(_observed(conf, writes), None)
-            raise CommandExecutionError(str(exc), info=observed) from None
+            raise CommandExecutionError(str(exc), info=_changes(_observed(writes), None)) from None
     if file_plan:
         try:
             hostnode_files.replace(file_plan["path"], file_plan["new"])
         except CommandExecutionError as exc:
-            observed = _changes(_observed(conf, writes), None)
-            raise CommandExecutionError(str(exc), info=observed) from None
-    return _changes(_observed(conf, writes), file_plan)
+            # the sysctls took (sysctl -w exited 0): they are reported with the error
+            raise CommandExecutionError(str(exc), info=_changes(writes, None)) from None
+    # sysctl -w tries every assignment and exits non-zero if any failed, and the kernel keeps
+    # these keys as written: a zero exit means that every write took.
+    return _changes(writes, file_plan)
 
 
 def _values(values):
@@ -195,14 +206,14 @@ def _values(values):
     return dict(values)
 
 
-def _interfaces(interfaces, conf, absent_ok):
+def _interfaces(interfaces, present, absent_ok):
     names = []
     for index, name in enumerate(hostnode_validate.as_list(interfaces, "interfaces")):
         field = f"interfaces[{index}]"
         hostnode_validate.interface_name(name, field)
         if name in hostnode_arpflux.TEMPLATES:
             raise SaltInvocationError(f"{field}: {name!r} is a template, not an interface")
-        if name not in conf and not absent_ok:
+        if name not in present and not absent_ok:
             raise SaltInvocationError(
                 f"{field}: {name!r} does not exist on this node (absent_ok=True persists it "
                 "for when it appears)"
@@ -239,10 +250,10 @@ def _config_root():
     return __salt__["config.get"]("hostnode:config_root", "/") or "/"
 
 
-def _observed(before, writes):
-    """The planned writes as the kernel shows them now (old from before, new re-read)."""
-    after = _conf()
-    return [(i, k, before[i].get(k, 0), after[i][k]) for i, k, _, _ in writes if i in after]
+def _observed(writes):
+    """After a failed write: the planned writes with the values the kernel shows now as new."""
+    after = _read({interface for interface, _, _, _ in writes}, hostnode_arpflux.VALID)
+    return [(i, k, old, after[i][k]) for i, k, old, _ in writes if i in after]
 
 
 def _changes(writes, file_plan):

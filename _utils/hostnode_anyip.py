@@ -3,8 +3,8 @@ AnyIP: parse the kernel's local routing table and plan the routes that make a wh
 
 ``ip route add local 192.0.2.0/24 dev lo`` makes the node accept traffic for every address of the
 prefix (bind with IP_FREEBIND or to the wildcard address). These functions are pure: the
-execution module reads ``ip -json route show table local`` and runs the planned commands through
-``ip -batch -``.
+execution module reads ``ip -details -json route show table all type local`` (both families in
+one dump) and runs the planned commands through ``ip -batch -``.
 """
 
 import ipaddress
@@ -16,30 +16,37 @@ import hostnode_validate
 
 
 class LocalRoute(NamedTuple):
-    """One entry of the local routing table."""
+    """One local route of the local routing table."""
 
     prefix: ipaddress.IPv4Network | ipaddress.IPv6Network
     device: str
-    type: str
     protocol: str
 
 
-def parse_routes(text):
+def parse_routes(text, device=None):
     """
-    Parse ``ip -json route show table local`` output into LocalRoute tuples.
+    The local routes of the local table (on device, when given) in ``ip -json route show``
+    output, as LocalRoute tuples. Other route types, tables and devices are skipped before any
+    prefix is parsed: a node may hold tens of thousands of routes.
 
-    The text may hold several JSON arrays one after the other, as ``ip -json -batch -`` prints
-    them, or as a support bundle that saved the IPv4 and IPv6 tables into one file::
+    The text is what ``ip -details -json route show table all type local`` prints (each route
+    names its table), or several arrays one after the other, as a support bundle that saved
+    ``ip -json -4 route show table local`` and ``-6`` holds (there ``ip`` leaves out the table
+    it was asked for, and the default protocol)::
 
         [{"type":"local","dst":"127.0.0.0/8","dev":"lo","protocol":"kernel",
           "scope":"host","prefsrc":"127.0.0.1","flags":[]},
+         {"type":"broadcast","dst":"127.255.255.255","dev":"lo","protocol":"kernel",
+          "scope":"link","prefsrc":"127.0.0.1","flags":[]},
          {"type":"local","dst":"198.51.100.0/24","dev":"lo","scope":"host","flags":[]}]
-        [{"type":"local","dst":"::1","dev":"lo","protocol":"kernel","metric":0,
-          "flags":[],"pref":"medium"}]
+        [{"type":"local","dst":"::1","dev":"lo","table":"local","protocol":"kernel",
+          "metric":0,"flags":[],"pref":"medium"},
+         {"type":"local","dst":"2001:db8::/64","dev":"lo","table":"main","protocol":"boot",
+          "metric":1024,"flags":[],"pref":"medium"}]
 
-    gives ``LocalRoute(IPv4Network('127.0.0.0/8'), 'lo', 'local', 'kernel')``, then
-    ``LocalRoute(IPv4Network('198.51.100.0/24'), 'lo', 'local', 'boot')`` (``ip`` leaves out
-    the default protocol), then ``LocalRoute(IPv6Network('::1/128'), 'lo', 'local', 'kernel')``.
+    gives ``LocalRoute(IPv4Network('127.0.0.0/8'), 'lo', 'kernel')``, then
+    ``LocalRoute(IPv4Network('198.51.100.0/24'), 'lo', 'boot')``, then
+    ``LocalRoute(IPv6Network('::1/128'), 'lo', 'kernel')``.
 
     Raises ValueError naming the array and entry when the text is not such output.
     """
@@ -48,7 +55,17 @@ def parse_routes(text):
         if not isinstance(entries, list):
             raise ValueError(f"ip route JSON document {number}: expected a list of routes")
         for index, entry in enumerate(entries):
-            routes.append(_route(entry, f"ip route JSON document {number}, route {index}"))
+            if not isinstance(entry, dict) or not isinstance(entry.get("dst"), str):
+                raise ValueError(
+                    f"ip route JSON document {number}, route {index}: expected an object with "
+                    f"a 'dst' string, got {entry!r}"
+                )
+            if (
+                entry.get("type") == "local"
+                and entry.get("table", "local") == "local"
+                and device in (None, entry.get("dev"))
+            ):
+                routes.append(_route(entry, number, index))
     return routes
 
 
@@ -67,24 +84,18 @@ def _json_documents(text):
         yield document
 
 
-def _route(entry, where):
-    if not isinstance(entry, dict) or not isinstance(entry.get("dst"), str):
-        raise ValueError(f"{where}: expected an object with a 'dst' string, got {entry!r}")
-    try:
-        prefix = ipaddress.ip_network(entry["dst"])
-    except ValueError:
-        raise ValueError(f"{where}: dst {entry['dst']!r} is not a prefix") from None
-    return LocalRoute(
-        prefix=prefix,
-        device=str(entry.get("dev", "")),
-        type=str(entry.get("type", "unicast")),
-        protocol=str(entry.get("protocol", "boot")),
-    )
+def _route(entry, number, index):
+    prefix = hostnode_validate.network_of(entry["dst"])
+    if prefix is None:
+        raise ValueError(
+            f"ip route JSON document {number}, route {index}: dst {entry['dst']!r} is not a prefix"
+        )
+    return LocalRoute(prefix, str(entry.get("dev", "")), str(entry.get("protocol", "boot")))
 
 
 def local_prefixes(routes, device):
     """All prefixes the kernel treats as local on device, its own address routes included."""
-    return {route.prefix for route in routes if route.type == "local" and route.device == device}
+    return {route.prefix for route in routes if route.device == device}
 
 
 def anyip_prefixes(routes, device):
@@ -95,9 +106,7 @@ def anyip_prefixes(routes, device):
     AnyIP routes and are never planned for removal.
     """
     return {
-        route.prefix
-        for route in routes
-        if route.type == "local" and route.device == device and route.protocol != "kernel"
+        route.prefix for route in routes if route.device == device and route.protocol != "kernel"
     }
 
 
@@ -123,7 +132,8 @@ def diff(routes, device, desired, mode):
 
 def batch_commands(to_add, to_remove, device):
     """
-    The ``ip -batch`` commands for a diff: additions first, so service never drops.
+    The ``ip -batch`` commands for a diff (networks or their text): additions first, so
+    service never drops.
 
     >>> batch_commands([ipaddress.ip_network("192.0.2.0/24")], [], "lo")
     [['route', 'add', 'local', '192.0.2.0/24', 'dev', 'lo', 'table', 'local']]

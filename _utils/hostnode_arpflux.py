@@ -116,9 +116,15 @@ def status(conf, interfaces=None):
     return report
 
 
+def lowers_all(conf_all, values):
+    """Whether making values take effect lowers conf/all: then every interface's values count."""
+    return any(conf_all.get(key, 0) > wanted for key, wanted in values.items())
+
+
 def plan(conf, interfaces, values):
     """
-    The writes that make the effective values of interfaces equal values.
+    The writes that make the effective values of interfaces equal values. conf holds conf/all
+    and interfaces, and every other interface too when lowers_all.
 
     Returns ``[(interface, key, old, new), ...]`` in the order to apply them: other interfaces
     and conf/default are raised before conf/all is lowered, so no interface ever passes through

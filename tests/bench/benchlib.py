@@ -101,7 +101,13 @@ def growth(row_prefix):
 def merged(previous, cases):
     """The rows of previous whose case did not run now, and this run's rows."""
     kept = {row_id: row for row_id, row in previous.items() if row_id.split(".")[0] not in cases}
-    return dict(sorted({**kept, **ROWS}.items()))
+    return dict(sorted({**kept, **ROWS}.items(), key=lambda item: by_size(item[0])))
+
+
+def by_size(row_id):
+    """Sort key of a row id: its contender, then its size as a number."""
+    contender, _, size = row_id.rpartition(".")
+    return (contender, int(size)) if size.isdecimal() else (row_id, 0)
 
 
 def machine():
@@ -144,5 +150,5 @@ def write_results(directory, cases):
     """Merge this run's rows into results.json and rewrite RESULTS.md from it (full mode only)."""
     path = directory / "results.json"
     rows = merged(json.loads(path.read_text()) if path.exists() else {}, cases)
-    hostnode_files.replace(str(path), json.dumps(rows, indent=1, sort_keys=True) + "\n")
+    hostnode_files.replace(str(path), json.dumps(rows, indent=1) + "\n")
     hostnode_files.replace(str(directory / "RESULTS.md"), markdown(rows, machine()))

@@ -96,3 +96,23 @@ def test_module_list_and_random_address(loaders, netns):
         address = loaders.modules.anyip.random_address("2001:db8:100::/64")
     assert [r["prefix"] for r in listed] == PREFIXES
     assert netns.route_type(address) == "local"
+
+
+def test_a_batch_that_fails_halfway_reports_what_the_kernel_holds(loaders, netns):
+    # A unicast route of the same prefix in the local table makes the second `route add` fail.
+    netns.ip("route", "add", "unicast", "198.51.100.0/24", "dev", "lo", "table", "local")
+    wanted = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]
+    with netns.entered():
+        result = loaders.states.anyip.present("anyip", prefixes=wanted, persist=False)
+    assert result.result is False and "File exists" in result.comment
+    assert result.changes == {"routes": {"added": ["192.0.2.0/24"], "removed": []}}
+    assert netns.route_type("192.0.2.1") == "local" and netns.route_type("203.0.113.1") != "local"
+
+
+def test_local_routes_of_other_tables_are_not_anyip_routes(loaders, netns):
+    netns.ip("route", "add", "local", "203.0.113.0/25", "dev", "lo", "table", "main")
+    with netns.entered():
+        listed = loaders.modules.anyip.list()
+        result = loaders.states.anyip.managed("anyip", prefixes=[], persist=False)
+    assert listed == [] and result.changes == {}
+    assert netns.route_type("203.0.113.1") == "local"

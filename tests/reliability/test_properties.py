@@ -219,7 +219,6 @@ ROUTES = st.lists(
         hostnode_anyip.LocalRoute,
         prefix=V4 | V6,
         device=st.sampled_from(["lo", "eth0"]),
-        type=st.sampled_from(["local", "unicast", "broadcast"]),
         protocol=st.sampled_from(["kernel", "boot", "static"]),
     ),
     max_size=6,
@@ -227,9 +226,8 @@ ROUTES = st.lists(
 
 
 def routes_after(routes, device, to_add, to_remove):
-    kept = [r for r in routes if not (r.device == device and r.prefix in set(to_remove)
-                                      and r.type == "local")]  # fmt: skip
-    return kept + [hostnode_anyip.LocalRoute(p, device, "local", "boot") for p in to_add]
+    kept = [r for r in routes if not (r.device == device and r.prefix in set(to_remove))]
+    return kept + [hostnode_anyip.LocalRoute(p, device, "boot") for p in to_add]
 
 
 @FEW

@@ -9,27 +9,20 @@ from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dund
 
 anyip = load_module("modules", "anyip")
 
-READ_V4 = ("ip", "-json", "-4", "route", "show", "table", "local")
-READ_V6 = ("ip", "-json", "-6", "route", "show", "table", "local")
+READ = ["ip", "-details", "-json", "route", "show", "table", "all", "type", "local"]
 BATCH = ["ip", "-batch", "-"]
-
-
-def tables(case):
-    """The IPv4 and IPv6 halves of a captured local-table fixture."""
-    v4, v6 = fixture_text("ip", case).strip().split("\n\n")
-    return v4, v6
+TABLE = fixture_text("ip", "local-routes-anyip.json")
 
 
 def with_route(table, dst, dev="lo"):
     routes = json.loads(table)
-    routes.append({"type": "local", "dst": dst, "dev": dev, "scope": "host", "flags": []})
+    routes.append({"type": "local", "dst": dst, "dev": dev, "table": "local", "flags": []})
     return json.dumps(routes)
 
 
 @pytest.fixture
 def commands():
-    v4, v6 = tables("local-table-anyip.txt")
-    return CommandTable({READ_V4: (0, v4, ""), READ_V6: (0, v6, "")})
+    return CommandTable({tuple(READ): (0, TABLE, "")})
 
 
 @pytest.fixture
@@ -37,14 +30,14 @@ def configure_loader_modules(commands, config_root):
     return {anyip: salt_dunders(commands, config_root)}
 
 
-def test_list_reads_both_families_once_and_only_anyip_routes(commands):
+def test_list_reads_both_families_in_one_dump_and_only_anyip_routes(commands):
     assert anyip.list_() == [
         {"prefix": "192.0.2.9/32", "device": "lo", "family": "inet", "protocol": "static"},
         {"prefix": "203.0.113.0/25", "device": "lo", "family": "inet", "protocol": "boot"},
         {"prefix": "203.0.113.128/26", "device": "veth0", "family": "inet", "protocol": "boot"},
         {"prefix": "2001:db8:200::/64", "device": "lo", "family": "inet6", "protocol": "boot"},
     ]
-    assert commands.argvs() == [list(READ_V4), list(READ_V6)]
+    assert commands.argvs() == [READ]
 
 
 def test_list_from_a_saved_file_runs_nothing(commands):
@@ -54,14 +47,14 @@ def test_list_from_a_saved_file_runs_nothing(commands):
     assert commands.calls == []
 
 
-def test_missing_ipv4_table_is_an_empty_table(commands):
-    stderr = fixture_text("ip", "local-table-missing.stderr.txt")
-    commands.answers[READ_V4] = (2, "", stderr)
-    assert [r["prefix"] for r in anyip.list_()] == ["2001:db8:200::/64"]
+def test_a_fresh_namespace_has_no_anyip_routes(commands):
+    commands.answers[tuple(READ)] = (0, fixture_text("ip", "local-routes-fresh.json"), "")
+    assert anyip.list_() == []
+    assert [r["prefix"] for r in anyip.list_(kernel=True, family="inet6")] == ["::1/128"]
 
 
 def test_unreadable_output_is_a_clear_error(commands):
-    commands.answers[READ_V6] = (0, "Error: garbage", "")
+    commands.answers[tuple(READ)] = (0, "Error: garbage", "")
     with pytest.raises(
         CommandExecutionError, match="cannot read the local routing table: ip route JSON"
     ):
@@ -79,18 +72,16 @@ def test_test_mode_predicts_and_changes_nothing(commands, config_root):
     path = str(config_root / "etc/systemd/network/10-hostnode-anyip-lo.network")
     assert changes["file"]["path"] == path
     assert "+Destination=198.51.100.0/24\n" in changes["file"]["diff"]
-    assert commands.argvs() == [list(READ_V4), list(READ_V6)]
+    assert commands.argvs() == [READ]
     assert not (config_root / "etc").exists()
 
 
-def test_apply_runs_one_batch_writes_the_file_and_reports_what_the_kernel_shows(
-    commands, config_root
-):
-    v4, _ = tables("local-table-anyip.txt")
-    commands.answers[READ_V4] = [(0, v4, ""), (0, with_route(v4, "198.51.100.0/24"), "")]
+def test_apply_reads_once_runs_one_batch_and_writes_the_file(commands, config_root):
     changes = anyip.converge(["198.51.100.0/24"], mode="present", backend="networkd")
-    batch = [stdin for argv, stdin in commands.calls if argv == BATCH]
-    assert batch == ["route add local 198.51.100.0/24 dev lo table local\n"]
+    assert commands.calls == [
+        (READ, None),
+        (BATCH, "route add local 198.51.100.0/24 dev lo table local\n"),
+    ]
     assert changes["routes"] == {"added": ["198.51.100.0/24"], "removed": []}
     written = config_root / "etc/systemd/network/10-hostnode-anyip-lo.network"
     assert "Destination=198.51.100.0/24" in written.read_text()
@@ -102,8 +93,6 @@ def test_nothing_to_do_returns_empty_changes_and_runs_no_batch(commands):
 
 
 def test_present_keeps_prefixes_persisted_earlier(commands, config_root):
-    v4, _ = tables("local-table-anyip.txt")
-    commands.answers[READ_V4] = [(0, v4, ""), (0, with_route(v4, "198.51.100.0/24"), "")]
     anyip.converge(["203.0.113.0/25"], backend="networkd")
     anyip.converge(["198.51.100.0/24"], backend="networkd")
     assert anyip.persisted(backend="networkd")["prefixes"] == ["198.51.100.0/24", "203.0.113.0/25"]
@@ -134,9 +123,8 @@ def test_without_a_detectable_backend_persisting_asks_for_one(commands):
     assert commands.calls == []
 
 
-def test_a_failed_batch_reports_the_error_and_what_did_change(commands):
-    v4, _ = tables("local-table-anyip.txt")
-    commands.answers[READ_V4] = [(0, v4, ""), (0, with_route(v4, "198.51.100.0/24"), "")]
+def test_a_failed_batch_reads_the_table_again_and_reports_what_did_change(commands):
+    commands.answers[tuple(READ)] = [(0, TABLE, ""), (0, with_route(TABLE, "198.51.100.0/24"), "")]
     commands.answers[tuple(BATCH)] = (
         1,
         "",
@@ -145,6 +133,7 @@ def test_a_failed_batch_reports_the_error_and_what_did_change(commands):
     with pytest.raises(CommandExecutionError, match="No such device") as failure:
         anyip.converge(["198.51.100.0/24", "2001:db8:9::/64"], persist=False)
     assert failure.value.info == {"routes": {"added": ["198.51.100.0/24"], "removed": []}}
+    assert commands.argvs() == [READ, BATCH, READ]
 
 
 def test_random_addresses_are_distinct_and_bounded():

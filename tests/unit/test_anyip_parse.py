@@ -30,7 +30,23 @@ def test_default_protocol_is_boot_and_single_addresses_are_host_prefixes():
     by_prefix = {r.prefix: r for r in routes}
     assert by_prefix[net("203.0.113.0/25")].protocol == "boot"
     assert by_prefix[net("192.0.2.9/32")].protocol == "static"
-    assert by_prefix[net("127.255.255.255/32")].type == "broadcast"
+
+
+def test_only_local_routes_of_the_local_table_are_kept():
+    saved = hostnode_anyip.parse_routes(fixture_text("ip", "local-table-anyip.txt"))
+    dumped = hostnode_anyip.parse_routes(fixture_text("ip", "local-routes-anyip.json"))
+    assert net("127.255.255.255/32") not in {r.prefix for r in saved}  # broadcast
+    assert net("198.51.100.128/25") not in {r.prefix for r in dumped}  # the main table
+    assert set(saved) == set(dumped)
+
+
+def test_routes_of_other_devices_are_skipped():
+    routes = hostnode_anyip.parse_routes(fixture_text("ip", "local-routes-anyip.json"), "veth0")
+    assert [r.prefix for r in routes] == [
+        net("198.51.100.2/32"),
+        net("203.0.113.128/26"),
+        net("2001:db8:1::2/128"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -39,8 +55,8 @@ def test_default_protocol_is_boot_and_single_addresses_are_host_prefixes():
         ("[{]", "ip route JSON: Expecting property name"),
         ('{"dst": "192.0.2.0/24"}', "document 1: expected a list"),
         ('[{"type": "local"}]', "document 1, route 0: expected an object with a 'dst'"),
-        ('[] [{"dst": "192.0.2.1/24"}]', "document 2, route 0: dst '192.0.2.1/24' is not"),
-        ('[{"dst": "default"}]', "dst 'default' is not a prefix"),
+        ('[] [{"type": "local", "dst": "192.0.2.1/24"}]', "document 2, route 0: dst '192.0"),
+        ('[{"type": "local", "dst": "default"}]', "dst 'default' is not a prefix"),
     ],
 )
 def test_malformed_output_names_the_place(text, message):

@@ -65,7 +65,7 @@ def apply(routes, commands):
         key = (net(command[3]), command[5])
         if command[1] == "add":
             assert key not in table, f"adding {key} that exists would fail"
-            table[key] = hostnode_anyip.LocalRoute(key[0], key[1], "local", "boot")
+            table[key] = hostnode_anyip.LocalRoute(key[0], key[1], "boot")
         else:
             assert table.pop(key).protocol != "kernel"
     return list(table.values())
@@ -91,7 +91,7 @@ prefixes = st.one_of(
     mode=st.sampled_from(["present", "absent", "managed"]),
 )
 def test_applying_a_plan_converges_in_one_step(current, desired, mode):
-    routes = [hostnode_anyip.LocalRoute(p, "lo", "local", "boot") for p in set(current)]
+    routes = [hostnode_anyip.LocalRoute(p, "lo", "boot") for p in set(current)]
     routes += hostnode_anyip.parse_routes(fixture_text("ip", "local-table-fresh.txt"))
     after = apply(routes, plan([str(p) for p in desired], mode, routes=routes))
     assert plan([str(p) for p in desired], mode, routes=after) == []

@@ -125,3 +125,18 @@ def test_a_failed_write_reports_the_error_and_what_did_change(kernel):
     with pytest.raises(CommandExecutionError, match="permission denied") as failure:
         arpflux.tune(interfaces="stor-a", persist=False)
     assert failure.value.info == {"sysctl": {"stor-a": {"rp_filter": {"old": 0, "new": 2}}}}
+
+
+def test_a_tune_reads_only_the_keys_and_interfaces_in_question(kernel):
+    (kernel.conf_dir / "eth0.100" / "rp_filter").write_text("unreadable\n")
+    changes = arpflux.tune(interfaces="stor-a", persist=False)
+    assert set(changes["sysctl"]) == {"stor-a"}
+
+
+def test_a_write_that_succeeds_is_not_read_back(kernel):
+    def sysctl_without_effect(argv, python_shell=False, stdin=None, **options):
+        return {"retcode": 0, "stdout": "", "stderr": "", "pid": 1}
+
+    arpflux.__salt__["cmd.run_all"] = sysctl_without_effect
+    changes = arpflux.tune(interfaces="stor-a", persist=False)
+    assert changes["sysctl"]["stor-a"]["rp_filter"] == {"old": 0, "new": 2}
