@@ -23,7 +23,8 @@ def parse_cluster_info(text):
     """
     ``gnt-cluster info`` as nested dicts: the output is lib/cli.py's PrintGenericInfo, a
     ``key: value`` per line, two spaces per level, ``- `` before the items of a list (kept as
-    keys of their parent here). A key without a value opens the next level.
+    keys of their parent here). A key without a value opens the next level; with nothing under
+    it, its value is empty (the output writes ``key: `` for both).
 
     >>> parse_cluster_info("Cluster name: ganeti.ams1.example.net\\n"
     ...                    "Master node: hv1.ams1.example.net\\n"
@@ -50,7 +51,7 @@ def parse_cluster_info(text):
         if indent > last[0] and last[1]:
             raise ValueError(f"gnt-cluster info line {number}: under a value: {line!r}")
         while stack[-1][0] >= indent:
-            stack.pop()
+            _close(stack.pop())
         parent = stack[-1][1]
         key, value = match["key"].strip(), match["value"]
         last = (indent, bool(value))
@@ -61,9 +62,18 @@ def parse_cluster_info(text):
             stack.append((indent, parent[key], parent, key))
         else:
             parent[key] = value.strip()
+    while stack:
+        _close(stack.pop())
     if "Cluster name" not in root:
         raise ValueError("gnt-cluster info: no 'Cluster name' line")
     return root
+
+
+def _close(level):
+    """A key without a value and nothing under it held an empty value (``kernel_path: ``)."""
+    _indent, container, owner, key = level
+    if owner is not None and container == {}:
+        owner[key] = ""
 
 
 def _append_item(stack, value, number, line):

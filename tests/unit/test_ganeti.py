@@ -1,7 +1,7 @@
 """Ganeti: the parsers, the init and add-node plans by exact argv, the module and its states."""
 
 import pytest
-from salt.exceptions import SaltInvocationError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import hostnode_ganeti
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
@@ -217,6 +217,16 @@ def test_bad_pillar_is_refused_before_any_command(table, monkeypatch):
     assert table.calls == []
 
 
+def test_members_from_the_masters_ssconf_node_list(config_root, tmp_path):
+    saved = FIXTURES / "ganeti" / "ssconf-node-list-one-node.txt"
+    assert ganeti.members(source=str(saved)) == ["node1.guest.example.net"]
+    assert ganeti.members() == []  # no cluster on this node
+    garbled = tmp_path / "ssconf_node_list"
+    garbled.write_text("node1.guest.example.net\nnot a name\n")
+    with pytest.raises(CommandExecutionError, match="line 2: 'not a name' is not a node name"):
+        ganeti.members(source=str(garbled))
+
+
 def test_source_reads_saved_output(tmp_path):
     saved = tmp_path / "nodes.txt"
     saved.write_text(MASTER_ONLY)
@@ -233,8 +243,10 @@ def test_the_guest_clusters_own_outputs():
     assert info["Master node"] == "node1.guest.example.net"
     assert info["Enabled hypervisors"] == "kvm"
     assert info["Hypervisor parameters"]["kvm"]["kvm_path"] == "/usr/bin/kvm"
-    assert info["Cluster parameters"]["master netdev"] == "eth0"
-    assert info["Cluster parameters"]["enabled disk templates"] == "diskless"
+    assert info["Hypervisor parameters"]["kvm"]["kernel_path"] == ""
+    assert info["Cluster parameters"]["master netdev"] == "br0100"
+    assert info["Cluster parameters"]["lvm volume group"] == "xenvg"
+    assert info["Cluster parameters"]["enabled disk templates"] == "plain, drbd"
     assert info["Cluster parameters"]["compression tools"] == ["gzip", "gzip-fast", "gzip-slow"]
     nodes = hostnode_ganeti.parse_node_list(fixture_text("ganeti", "node-list-one-node.txt"))
     assert nodes == {
