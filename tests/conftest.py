@@ -18,7 +18,7 @@ import pytest
 import salt._logging.impl
 from saltfactories.utils.functional import Loaders
 
-from support import MINIONS, fleet_minion_root
+from support import MINIONS, fleet_minion_root, minion_overrides
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "_utils"))
@@ -55,17 +55,6 @@ def config_root(tmp_path):
     root = tmp_path / "config-root"
     root.mkdir()
     return root
-
-
-def minion_overrides(config_root, pillar_roots=None):
-    """Minion options that load our modules from the checkout, as bin/hostnode-call does."""
-    return {
-        "file_client": "local",
-        "module_dirs": [str(REPO)],
-        "file_roots": {"base": [str(REPO / "formulas")]},
-        "pillar_roots": {"base": [str(pillar_roots or REPO / "pillar.example")]},
-        "hostnode": {"config_root": str(config_root)},
-    }
 
 
 @pytest.fixture

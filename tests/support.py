@@ -114,3 +114,14 @@ def iscsi_sandbox(work):
     (etc_iscsi / "initiatorname.iscsi").write_text("InitiatorName=iqn.2026-11.net.example:h\n")
     (pillar / "top.sls").write_text("base:\n  '*':\n    - secrets\n")
     return etc_iscsi, out, pillar
+
+
+def minion_overrides(config_root, pillar_roots=None):
+    """Minion options that load our modules from the checkout, as bin/hostnode-call does."""
+    return {
+        "file_client": "local",
+        "module_dirs": [str(REPO)],
+        "file_roots": {"base": [str(REPO / "formulas")]},
+        "pillar_roots": {"base": [str(pillar_roots or REPO / "pillar.example")]},
+        "hostnode": {"config_root": str(config_root)},
+    }

@@ -20,8 +20,7 @@ from catalogue import CASES, CHAP_SECRET, DISK, LOOP, README, formula_rounds, re
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 from saltfactories.utils.functional import Loaders
 
-from conftest import minion_overrides
-from support import REPO, CommandTable, iscsi_sandbox, load_module, salt_dunders
+from support import REPO, CommandTable, iscsi_sandbox, load_module, minion_overrides, salt_dunders
 
 OURS = (CommandExecutionError, SaltInvocationError)
 STEMS = sorted({case.module for case in CASES if case.kind in ("source", "call", "state")})
