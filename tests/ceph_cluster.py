@@ -8,6 +8,10 @@ and /run/ceph are temporary directories: ceph-volume hard-codes those paths (the
 keyring, the OSD data directories), so the host's own are never touched. ``run`` executes a
 command in that namespace (nsenter); the daemons started there keep it alive until ``stop``.
 
+The tests start one cluster per session (``ceph_lab`` in tests/conftest.py): each test module
+borrows loop devices of its own with ``lend`` and counts only the OSDs on them, so modules
+never touch each other's devices and pass in any order, together or alone.
+
     python tests/ceph_cluster.py      # smoke run: 3 OSDs, HEALTH_OK, a rados round trip
 """
 
@@ -66,7 +70,7 @@ class Cluster:
         self.port = port or 3300 + os.getpid() % 1000
         self.work = pathlib.Path(tempfile.mkdtemp(prefix="hostnode-ceph-"))
         self.count, self.gib = osd_devices, device_gib
-        self.devices, self.holder, self.daemons = [], None, []
+        self.devices, self.holder, self.lent = [], None, 0
 
     # --- the namespace --------------------------------------------------------------------
     def run(self, *argv, check=True, stdin=None, timeout=300, env=None):
@@ -208,11 +212,25 @@ class Cluster:
             time.sleep(1)
         raise RuntimeError(f"{what} not ready after {seconds} s")
 
-    def healthy(self, osds):
-        status = self.ceph("status")
-        counts = status["osdmap"]
-        return (status["health"]["status"] == "HEALTH_OK" and counts["num_up_osds"] == osds
-                and counts["num_in_osds"] == osds)  # fmt: skip
+    def healthy(self, osd_ids):
+        """HEALTH_OK with each of osd_ids up and in (the cluster may hold other OSDs too)."""
+        if self.ceph("health")["status"] != "HEALTH_OK":
+            return False
+        osds = self.ceph("osd", "dump")["osds"]
+        return set(osd_ids) <= {osd["osd"] for osd in osds if osd["up"] and osd["in"]}
+
+    def osd_ids(self, devices):
+        """{device: id} of this cluster's OSDs on devices, as ceph-volume reads their labels."""
+        return {osd["device"]: osd["osd_id"] for osd in self.raw_list().values()
+                if osd["device"] in devices and osd["ceph_fsid"] == self.fsid}  # fmt: skip
+
+    def lend(self, count):
+        """A Share of this cluster holding count loop devices that were never lent before."""
+        free = self.devices[self.lent :]
+        if len(free) < count:
+            raise RuntimeError(f"{count} devices wanted, {len(free)} of {self.count} left")
+        self.lent += count
+        return Share(self, free[:count])
 
     def stop(self):
         if self.holder:
@@ -247,17 +265,36 @@ class Cluster:
         return pids
 
 
+class Share:
+    """
+    One test module's part of a shared Cluster: ``devices`` are its own, lent by
+    ``Cluster.lend``; everything else (``run``, ``ceph``, ``wait``, ``fsid``...) is the cluster's.
+    A module may keep its own attributes (its Salt home, say) on its Share.
+    """
+
+    def __init__(self, cluster, devices):
+        self.cluster, self.devices = cluster, devices
+
+    def __getattr__(self, name):
+        return getattr(self.cluster, name)
+
+    def osd_ids(self):
+        """{device: id} of this cluster's OSDs on the devices of this share."""
+        return self.cluster.osd_ids(self.devices)
+
+
 def smoke():
     cluster = Cluster()
     started = time.monotonic()
     cluster.start()
     print(f"mon + mgr up: {time.monotonic() - started:.1f} s")
     try:
+        osds = []
         for device in cluster.devices[:3]:
             began = time.monotonic()
-            osd = cluster.make_osd(device)
-            print(f"osd.{osd} on {device}: {time.monotonic() - began:.1f} s")
-        cluster.wait(lambda: cluster.healthy(3), 120, "HEALTH_OK")
+            osds.append(cluster.make_osd(device))
+            print(f"osd.{osds[-1]} on {device}: {time.monotonic() - began:.1f} s")
+        cluster.wait(lambda: cluster.healthy(osds), 120, "HEALTH_OK")
         print(f"HEALTH_OK with 3 OSDs: {time.monotonic() - started:.1f} s")
         cluster.run("ceph", "osd", "pool", "create", "smoke", "8")
         cluster.run("ceph", "osd", "pool", "application", "enable", "smoke", "rados")

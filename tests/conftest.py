@@ -1,6 +1,7 @@
 """
 The test harness: Salt loaders over this checkout, throwaway network namespaces and config roots,
-and a real salt-master with minions (pytest-salt-factories) for integration tests.
+one real Ceph cluster for the whole run, and a real salt-master with minions
+(pytest-salt-factories) for integration tests.
 """
 
 import contextlib
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import uuid
 
+import ceph_cluster
 import pytest
 import salt._logging.impl
 from saltfactories.utils.functional import Loaders
@@ -164,6 +166,22 @@ def hostnode_call(tmp_path, config_root):
             pytest.fail(f"hostnode-call {args} printed no JSON:\n{result.stdout}{result.stderr}")
 
     return call
+
+
+@pytest.fixture(scope="session")
+def ceph_lab():
+    """
+    The run's one real Ceph cluster (tests/ceph_cluster.py; ~45 s to start), stopped at the end.
+    Each test module takes devices of its own with ``ceph_lab.lend(count)``; the eight here are
+    enough for all of them (six for tests/functional/test_ceph_osd.py, two for
+    tests/reliability/test_faults.py).
+    """
+    reason = ceph_cluster.missing()
+    if reason:
+        pytest.skip(reason)
+    lab = ceph_cluster.Cluster(osd_devices=8).start()
+    yield lab
+    lab.stop()
 
 
 @pytest.fixture(scope="session")

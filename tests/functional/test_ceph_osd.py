@@ -1,11 +1,12 @@
 """
 ceph_osd on a real one-host cluster (tests/ceph_cluster.py: Debian's ceph-mon, ceph-mgr and
 ceph-osd, loop devices, its own mount namespace), driven as a user drives it: `state.apply
-ceph_osd` with this host's devices in pillar, through bin/hostnode-call. One cluster for the
-module: three OSDs created (raw method: no device-mapper on this host), HEALTH_OK and a rados
-round trip, a second run without changes, test=True predicting the exact commands, three
-devices refused and left byte for byte as they were, and one OSD retired (drained, purged)
-while the cluster keeps its data.
+ceph_osd` with this host's devices in pillar, through bin/hostnode-call. Six devices of the
+session's cluster (``ceph_lab``, tests/conftest.py) are this module's own, and only the OSDs on
+them count (other modules may have OSDs in the cluster): three OSDs created (raw method: no
+device-mapper on this host), HEALTH_OK and a rados round trip, a second run without changes,
+test=True predicting the exact commands, three devices refused and left byte for byte as they
+were, and one OSD retired (drained, purged) while the cluster keeps its data.
 """
 
 import hashlib
@@ -13,7 +14,6 @@ import json
 import pathlib
 import threading
 
-import ceph_cluster
 import pytest
 
 from support import REPO
@@ -34,19 +34,16 @@ def checksum(device):
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    reason = ceph_cluster.missing()
-    if reason:
-        pytest.skip(reason)
-    lab = ceph_cluster.Cluster(osd_devices=6).start()
+def cluster(ceph_lab, tmp_path_factory):
+    """This module's share of the session's cluster: six devices, its own Salt home and pillar."""
+    lab = ceph_lab.lend(6)
     lab.home = tmp_path_factory.mktemp("ceph-salt")
     pillar = lab.home / "pillar"
     pillar.mkdir()
     (pillar / "top.sls").write_text("base:\n  '*':\n    - ceph_osd\n")
     settings = {"hostnode": {"ceph_osd": {"expected_fsid": lab.fsid, "method": "raw"}}}
     (pillar / "ceph_osd.sls").write_text(json.dumps(settings))
-    yield lab
-    lab.stop()
+    return lab
 
 
 def salt_env(cluster):
@@ -62,8 +59,10 @@ def call(cluster, *args):
 
 
 def listed(cluster):
-    # other clusters' OSDs on this host's loop devices are listed too: keep ours
-    return [osd for osd in call(cluster, "ceph_osd.list") if osd["cluster_fsid"] == cluster.fsid]
+    """This cluster's OSDs on this module's devices (ceph_osd.list shows all the host has)."""
+    ours = set(cluster.devices)
+    return [osd for osd in call(cluster, "ceph_osd.list")
+            if osd["cluster_fsid"] == cluster.fsid and set(osd["devices"]) <= ours]  # fmt: skip
 
 
 def apply(cluster, devices, *extra, retire=()):
@@ -79,11 +78,12 @@ def created(cluster):
     devices = cluster.devices[:3]
     predicted = apply(cluster, devices, "test=True")[DEVICES]
     applied = apply(cluster, devices)[DEVICES]
-    cluster.wait(lambda: cluster.healthy(3), 180, "HEALTH_OK with 3 OSDs")
+    ids = [applied["changes"].get(device, {}).get("osd_id") for device in devices]
+    cluster.wait(lambda: cluster.healthy(ids), 180, "HEALTH_OK with the 3 new OSDs")
     cluster.run("ceph", "osd", "pool", "create", "data", "16")
     cluster.run("ceph", "osd", "pool", "application", "enable", "data", "rados")
     cluster.run("rados", "-p", "data", "put", "object", "/etc/os-release")
-    return {"devices": devices, "predicted": predicted, "applied": applied,
+    return {"devices": devices, "ids": ids, "predicted": predicted, "applied": applied,
             "again": apply(cluster, devices)[DEVICES]}  # fmt: skip
 
 
@@ -94,15 +94,17 @@ def test_present_creates_three_osds_as_test_mode_said(cluster, created):
     for device, change in applied["changes"].items():
         assert change["commands"] == predicted["changes"][device]["commands"]
         assert change["commands"][0][:4] == ["ceph-volume", "raw", "prepare", "--bluestore"]
-    assert sorted(c["osd_id"] for c in applied["changes"].values()) == [0, 1, 2]
+    ids = created["ids"]  # as test mode predicted them (its commands carry the ids)
+    assert len(set(ids)) == 3
+    assert cluster.osd_ids() == dict(zip(created["devices"], ids, strict=True))
     osds = listed(cluster)
     assert [(o["id"], o["method"], o["cluster_fsid"]) for o in osds] == [
-        (n, "raw", cluster.fsid) for n in range(3)
+        (n, "raw", cluster.fsid) for n in sorted(ids)
     ]
 
 
 def test_the_cluster_is_healthy_and_keeps_an_object(cluster, created):
-    cluster.wait(lambda: cluster.healthy(3), 120, "HEALTH_OK with a pool")
+    cluster.wait(lambda: cluster.healthy(created["ids"]), 120, "HEALTH_OK with a pool")
     got = cluster.run("rados", "-p", "data", "get", "object", "-").stdout
     assert got == pathlib.Path("/etc/os-release").read_text()
     assert created["again"]["result"] is True and created["again"]["changes"] == {}
@@ -179,20 +181,21 @@ class Watch(threading.Thread):
 
 
 def test_retire_drains_and_purges_one_osd_and_the_data_stays(cluster, created):
-    kept = created["devices"][:2]
-    predicted = apply(cluster, kept, "test=True", retire=[2])[RETIRE]
-    with Watch(cluster) as watch:  # health and the object, sampled while osd.2 drains
-        removed = apply(cluster, kept, retire=[2])[RETIRE]
+    kept, (*staying, retired) = created["devices"][:2], created["ids"]
+    predicted = apply(cluster, kept, "test=True", retire=[retired])[RETIRE]
+    with Watch(cluster) as watch:  # health and the object, sampled while the OSD drains
+        removed = apply(cluster, kept, retire=[retired])[RETIRE]
     assert watch.samples >= 3 and watch.errors == [], watch.errors
     assert removed["result"] is True, removed["comment"]
     assert removed["changes"] == predicted["changes"]
-    purge = ["ceph", "osd", "purge", "2", "--yes-i-really-mean-it"]
-    assert purge in removed["changes"]["osd.2"]["commands"]
-    assert sorted(n["id"] for n in cluster.ceph("osd", "tree")["nodes"] if n["id"] >= 0) == [0, 1]
-    cluster.wait(lambda: cluster.healthy(2), 120, "HEALTH_OK with 2 OSDs")
+    purge = ["ceph", "osd", "purge", str(retired), "--yes-i-really-mean-it"]
+    assert purge in removed["changes"][f"osd.{retired}"]["commands"]
+    in_tree = {n["id"] for n in cluster.ceph("osd", "tree")["nodes"] if n["id"] >= 0}
+    assert retired not in in_tree and set(staying) <= in_tree
+    cluster.wait(lambda: cluster.healthy(staying), 120, "HEALTH_OK with the 2 kept OSDs")
     assert cluster.run("rados", "-p", "data", "get", "object", "-").stdout.startswith("PRETTY")
-    assert all(r["changes"] == {} for r in apply(cluster, kept, retire=[2]).values())
+    assert all(r["changes"] == {} for r in apply(cluster, kept, retire=[retired]).values())
     # its device still holds the purged OSD: creating on it again is refused, not done silently
     again = apply(cluster, created["devices"])[DEVICES]
     assert again["result"] is False
-    assert "holds osd.2 of this cluster, which was purged" in again["comment"]
+    assert f"holds osd.{retired} of this cluster, which was purged" in again["comment"]

@@ -8,8 +8,8 @@ once the fault is gone converges (then changes nothing).
   tmpfs), and with ``ip -batch`` failing halfway (one prefix already routed with another type);
 - iscsi.logged_in with a portal that does not answer and one that does not need discovery
   (open-iscsi's node database in a private mount namespace; iscsid cannot run here);
-- ceph_osd.present on a real one-host cluster (tests/ceph_cluster.py) while the daemon of an
-  OSD it creates is killed.
+- ceph_osd.present on two devices of the session's real one-host cluster (``ceph_lab``,
+  tests/ceph_cluster.py) while the daemon of the first OSD it creates is killed.
 
 Covered by the guest lane instead (a kernel with iSCSI and device-mapper; not booted here):
 an unreachable portal failing alone in bounded time and a multipath path failing and coming
@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 
-import ceph_cluster
 import pytest
 
 from support import REPO
@@ -231,12 +230,9 @@ HOST = "osdhost.lab.example.net"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """One cluster for this module (no other in the session): two spare devices."""
-    reason = ceph_cluster.missing()
-    if reason:
-        pytest.skip(reason)
-    lab = ceph_cluster.Cluster(osd_devices=2).start()
+def cluster(ceph_lab, tmp_path_factory):
+    """Two devices of the session's cluster for this module, its own Salt home and pillar."""
+    lab = ceph_lab.lend(2)
     lab.home = tmp_path_factory.mktemp("ceph-salt")
     pillar = lab.home / "pillar"
     pillar.mkdir()
@@ -244,8 +240,7 @@ def cluster(tmp_path_factory):
     settings = {"hostnode": {"ceph_osd": {"expected_fsid": lab.fsid, "method": "raw",
                                           "hosts": {HOST: {"devices": lab.devices}}}}}  # fmt: skip
     (pillar / "ceph_osd.sls").write_text(json.dumps(settings))
-    yield lab
-    lab.stop()
+    return lab
 
 
 def present(cluster):
@@ -258,46 +253,69 @@ def present(cluster):
     return next(v for k, v in returns.items() if "hostnode-ceph-osd-devices" in k)
 
 
-def kill_first_osd(cluster, killed):
-    """SIGKILL osd.0's daemon as soon as it runs (while present goes on with the next OSD)."""
+def osd_daemons(cluster):
+    """{pid: OSD id} of the cluster's processes run as ``ceph-osd -i ID`` (not mkfs ones)."""
+    found = {}
+    for pid in cluster._pids("ceph-osd"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:  # gone since it was listed
+            continue
+        if argv[1:2] == [b"-i"]:
+            found[pid] = int(argv[2])
+    return found
+
+
+def kill_first_new_osd(cluster, running, killed):
+    """
+    SIGKILL the daemon of the first OSD whose id is not among running as soon as it runs (while
+    present goes on with the next OSD); (pid, id) pairs in killed.
+    """
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not killed:
-        pids = cluster._pids("ceph-osd")
-        for pid in pids:
-            with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                if handle.read().split(b"\0")[1:3] == [b"-i", b"0"]:
-                    os.kill(pid, 9)
-                    killed.append(pid)
+        for pid, osd_id in osd_daemons(cluster).items():
+            if osd_id not in running:
+                os.kill(pid, 9)
+                killed.append((pid, osd_id))
         time.sleep(0.05)
 
 
 def test_an_osd_killed_during_present_is_started_by_the_rerun(cluster):
     first_device, second_device = cluster.devices
     killed = []
-    killer = threading.Thread(target=kill_first_osd, args=(cluster, killed))
+    running = set(osd_daemons(cluster).values())  # other modules' OSDs, left alone
+    killer = threading.Thread(target=kill_first_new_osd, args=(cluster, running, killed))
     killer.start()
     first = present(cluster)
     killer.join()
-    assert killed, "osd.0 never ran"
+    assert killed, "no new OSD's daemon ever ran"
+    (osd_id,) = {osd_id for _, osd_id in killed}
+    assert cluster.osd_ids()[first_device] == osd_id
     made = first["changes"][first_device]
-    if first["result"] is False:  # killed while `ceph-osd -i 0` waited for its daemon
-        assert first["comment"].startswith("ceph-osd -i 0 exited -9")
+    if first["result"] is False:  # killed while `ceph-osd -i ID` waited for its daemon
+        assert first["comment"].startswith(f"ceph-osd -i {osd_id} exited -9")
         assert [argv[:3] for argv in made["commands"]] == [
             ["ceph-volume", "raw", "prepare"], ["ceph-volume", "raw", "activate"]]  # fmt: skip
         assert second_device not in first["changes"]
     else:  # killed once it ran
-        assert first["changes"][second_device]["osd_id"] == 1
-    assert not [p for p in cluster._pids("ceph-osd") if p in killed]
+        assert first["changes"][second_device]["osd_id"] not in running | {osd_id}
+    assert not set(osd_daemons(cluster)) & {pid for pid, _ in killed}
     second = present(cluster)
     assert second["result"] is True, second["comment"]
-    assert second["changes"][first_device] == {"osd_id": 0, "commands": [["ceph-osd", "-i", "0"]]}
-    cluster.wait(lambda: cluster.healthy(2), 120, "two OSDs up")
+    restart = {"osd_id": osd_id, "commands": [["ceph-osd", "-i", str(osd_id)]]}
+    assert second["changes"][first_device] == restart
+    made_here = cluster.osd_ids()
+    assert sorted(made_here) == sorted(cluster.devices)
+    cluster.wait(lambda: cluster.healthy(made_here.values()), 120, "the two new OSDs up")
     third = present(cluster)
     assert third["result"] is True and third["changes"] == {}
-    ROWS.append(("Ceph OSD daemon killed during ceph_osd.present (osd.0 SIGKILLed as soon as "
-                 "it runs; two new OSDs)", "False naming the command, the commands that ran "
-                 "reported; the re-run starts osd.0 (and makes what is left); HEALTH_OK, no-op",
-                 f"first: {first['result']} '{first['comment'][:40]}', {first_device}: "
+    ROWS.append(("Ceph OSD daemon killed during ceph_osd.present (the first new OSD's daemon "
+                 "SIGKILLed as soon as it runs; two new OSDs)", "False naming the command, the "
+                 "commands that ran reported; the re-run starts the killed OSD (and makes what "
+                 "is left); HEALTH_OK, no-op",
+                 f"osd.{osd_id} killed; first: {first['result']} '{first['comment'][:40]}', "
+                 f"{first_device}: "
                  f"{[a[:3] for a in made['commands']]}; second: True, {first_device} "
                  f"{second['changes'][first_device]['commands']}, {sorted(second['changes'])}; "
                  "HEALTH_OK 2 up/in; third: {}"))  # fmt: skip
