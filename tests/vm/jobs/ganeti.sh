@@ -57,7 +57,6 @@ hostnode:
       drbd_usermode_helper: /bin/true
       nic_link: br0100
 PILLAR
-salt_call state.highstate test=True > $out/highstate-test.json 2> $out/highstate-test.err
 salt_call state.highstate > $out/highstate.json 2> $out/highstate.err
 salt_call state.apply node.ganeti_cluster test=True > $out/salt-test.json 2> $out/salt-test.err
 salt_call state.apply node.ganeti_cluster > $out/salt-apply.json 2> $out/salt-apply.err
