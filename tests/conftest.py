@@ -205,9 +205,7 @@ def master(salt_factories, served):
         },
         "pillar_roots": {"base": [str(REPO / "pillar.example")]},
     }
-    factory = salt_factories.salt_master_daemon(
-        "hostnode-master", overrides=overrides, slow_stop=False
-    )
+    factory = salt_factories.salt_master_daemon("hostnode-master", overrides=overrides)
     with factory.started(start_timeout=120):
         yield factory
 
@@ -219,7 +217,7 @@ def minions(master, tmp_path_factory):
     for minion_id, grains in MINIONS.items():
         root = fleet_minion_root(tmp_path_factory.mktemp(minion_id), minion_id)
         overrides = {"hostnode": {"config_root": str(root)}, "grains": grains}
-        factory = master.salt_minion_daemon(minion_id, overrides=overrides, slow_stop=False)
+        factory = master.salt_minion_daemon(minion_id, overrides=overrides)
         factory.start(start_timeout=180)
         started.append(factory)
     yield started

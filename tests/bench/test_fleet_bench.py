@@ -56,7 +56,7 @@ def own_fleet(master, tmp_path):
         for minion_id, grains in fleet_ids(max(SIZES)).items():
             root = fleet_minion_root(tmp_path / minion_id, minion_id)
             overrides = {"hostnode": {"config_root": str(root)}, "grains": grains}
-            factory = master.salt_minion_daemon(minion_id, overrides=overrides, slow_stop=False)
+            factory = master.salt_minion_daemon(minion_id, overrides=overrides)
             factory.start(start_timeout=180)
             started.append(factory)
         yield started

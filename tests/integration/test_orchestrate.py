@@ -31,7 +31,7 @@ INIT_FRA1 = (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def orchestrate(master, salt_cli):
     cli = master.salt_run_cli(timeout=600)
 
@@ -72,18 +72,8 @@ def planned(steps):
     return found
 
 
-@pytest.fixture(scope="module")
-def first_run(orchestrate, minions):
-    """The orchestration on a fleet without any cluster (one run serves two tests)."""
-    for factory in minions:
-        assert not (
-            pathlib.Path(factory.config["hostnode"]["config_root"]) / "var/lib/ganeti"
-        ).exists()
-    return orchestrate()
-
-
-def test_the_steps_of_each_cluster_in_order(first_run):
-    steps = first_run
+def test_the_steps_of_each_cluster_in_order(orchestrate):
+    steps = orchestrate()
     order = [s["__id__"] for s in sorted(steps.values(), key=lambda s: s["__run_num__"])]
     assert order == [
         f"hostnode-orchestrate-highstate-{AMS1}", f"hostnode-orchestrate-ganeti-{AMS1}",
@@ -93,8 +83,10 @@ def test_the_steps_of_each_cluster_in_order(first_run):
     assert sorted(highstated) == [AMS1, "hv2.ams1.example.net"]
 
 
-def test_test_mode_lists_init_for_the_masters_and_add_for_the_others(first_run):
-    assert planned(first_run) == {AMS1: [INIT_AMS1, ADD_HV2], FRA1: [INIT_FRA1]}
+def test_test_mode_lists_init_for_the_masters_and_add_for_the_others(orchestrate, config_roots):
+    for root in config_roots.values():
+        assert not (root / "var/lib/ganeti").exists()
+    assert planned(orchestrate()) == {AMS1: [INIT_AMS1, ADD_HV2], FRA1: [INIT_FRA1]}
 
 
 def test_after_an_init_only_the_missing_nodes_then_nothing(orchestrate, config_roots):
