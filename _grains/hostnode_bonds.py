@@ -9,7 +9,11 @@ persisted a MAC for it under ``hostnode:config_root``)::
 
 import os
 
-import hostnode_bond
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import bond as hostnode_bond
 
 PROC_BONDING = "/proc/net/bonding"
 SYSFS_NET = "/sys/class/net"

@@ -7,7 +7,11 @@ the network at boot, and so where hostnode persists what it sets live. Target wi
     salt -G 'hostnode_net_backend:netplan' state.apply anyip
 """
 
-import hostnode_netbackend
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import netbackend as hostnode_netbackend
 
 
 def hostnode_net_backend():

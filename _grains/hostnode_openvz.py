@@ -9,7 +9,11 @@ Grain ``hostnode_openvz``: whether this node is an OpenVZ hardware node or a con
 
 import os
 
-import hostnode_beancounters
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import beancounters as hostnode_beancounters
 
 PROC = "/proc"
 

@@ -11,7 +11,11 @@ Grains of a storage client, static and read from files and /sys only (no subproc
 import glob
 import os
 
-import hostnode_iscsi
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import iscsi as hostnode_iscsi
 
 SYS_BLOCK = "/sys/block"
 

@@ -32,11 +32,15 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_anyip
-import hostnode_command
-import hostnode_files
-import hostnode_netbackend
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import anyip as hostnode_anyip
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import netbackend as hostnode_netbackend
+from saltext.hostnode.utils import validate as hostnode_validate
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,14 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_arpflux
-import hostnode_command
-import hostnode_files
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import arpflux as hostnode_arpflux
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "arpflux"
 

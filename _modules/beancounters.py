@@ -16,9 +16,13 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_beancounters
-import hostnode_command
-import hostnode_files
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import beancounters as hostnode_beancounters
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import files as hostnode_files
 
 __virtualname__ = "beancounters"
 

@@ -25,11 +25,15 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_bond
-import hostnode_command
-import hostnode_files
-import hostnode_netbackend
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import bond as hostnode_bond
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import netbackend as hostnode_netbackend
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "bond"
 __func_alias__ = {"list_": "list"}

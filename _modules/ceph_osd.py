@@ -19,10 +19,14 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_ceph
-import hostnode_command
-import hostnode_disks
-import hostnode_files
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import ceph as hostnode_ceph
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import disks as hostnode_disks
+from saltext.hostnode.utils import files as hostnode_files
 
 __virtualname__ = "ceph_osd"
 __func_alias__ = {"list_": "list"}

@@ -10,7 +10,11 @@ import os
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_ceph
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import ceph as hostnode_ceph
 
 __virtualname__ = "cephfs"
 

@@ -16,11 +16,15 @@ import os
 import salt.utils.path
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_command
-import hostnode_files
-import hostnode_ganeti
-import hostnode_node
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import ganeti as hostnode_ganeti
+from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "ganeti"
 

@@ -16,10 +16,14 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_command
-import hostnode_files
-import hostnode_multipath
-import hostnode_multipath_conf
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import multipath as hostnode_multipath
+from saltext.hostnode.utils import multipath_conf as hostnode_multipath_conf
 
 __virtualname__ = "multipath"
 

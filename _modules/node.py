@@ -22,14 +22,18 @@ import salt.utils.path
 import salt.utils.platform
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_bond
-import hostnode_bridge
-import hostnode_command
-import hostnode_disks
-import hostnode_files
-import hostnode_netbackend
-import hostnode_node
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import bond as hostnode_bond
+from saltext.hostnode.utils import bridge as hostnode_bridge
+from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import disks as hostnode_disks
+from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import netbackend as hostnode_netbackend
+from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "node"
 

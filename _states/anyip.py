@@ -17,7 +17,11 @@ default) the routes are also written for the network backend (``backend``: ``ifu
 real run makes.
 """
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "anyip"
 

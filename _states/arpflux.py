@@ -15,7 +15,11 @@ their effective values, and says so in its changes. Everything it sets live is p
 hostnode's sysctl.d file. test=True reports exactly the changes a real run makes.
 """
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "arpflux"
 

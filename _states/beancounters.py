@@ -17,7 +17,11 @@ test=True predicts exactly those changes.
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "beancounters"
 

@@ -16,7 +16,11 @@ The MAC is set on the bond and persisted for the network backend (``backend``: `
 real run makes.
 """
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "bond"
 

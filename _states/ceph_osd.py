@@ -16,8 +16,12 @@ partition table, a filesystem, LVM or an OSD of another cluster fails the state 
 is written, unless that device says ``force: true``.
 """
 
-import hostnode_state
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "ceph_osd"
 

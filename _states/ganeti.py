@@ -14,7 +14,11 @@ lists exactly the commands a real run runs.
         - names: [hv2.ams1.example.net]
 """
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "ganeti"
 

@@ -18,7 +18,11 @@ and the state says which; the other portals are logged in. test=True predicts ex
 real run changes.
 """
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "iscsi"
 

@@ -17,8 +17,12 @@ map has all its paths (``healthy``), failing with the failed ones named.
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_state
-import hostnode_validate
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "multipath"
 

@@ -15,7 +15,11 @@ its changes once: test=True predicts exactly what a real run changes.
         - vlans: [100, 200]
 """
 
-import hostnode_state
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "node"
 

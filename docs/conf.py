@@ -12,7 +12,7 @@ import sys
 
 DOCS = pathlib.Path(__file__).resolve().parent
 REPO = DOCS.parent
-# _modules, _states, _grains and _beacons import as namespace packages; _utils as plain modules.
+# _modules, _states, _grains, _beacons import as namespace packages; _utils holds saltext.hostnode.
 sys.path[:0] = [str(REPO), str(REPO / "_utils")]
 
 KINDS = {

@@ -16,7 +16,7 @@ import platform
 import statistics
 import time
 
-import hostnode_files
+from saltext.hostnode.utils import files as hostnode_files
 
 FULL = os.environ.get("HOSTNODE_BENCH") == "full"
 ROUNDS = 3 if FULL else 1

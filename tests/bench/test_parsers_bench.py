@@ -20,10 +20,10 @@ import uuid
 import pytest
 from benchlib import FULL, ROUNDS, growth, record, samples, sizes
 
-import hostnode_beancounters
-import hostnode_bond
-import hostnode_ceph
-import hostnode_multipath
+from saltext.hostnode.utils import beancounters as hostnode_beancounters
+from saltext.hostnode.utils import bond as hostnode_bond
+from saltext.hostnode.utils import ceph as hostnode_ceph
+from saltext.hostnode.utils import multipath as hostnode_multipath
 from support import fixture_text
 
 pytestmark = pytest.mark.bench

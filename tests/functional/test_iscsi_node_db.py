@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-import hostnode_iscsi
+from saltext.hostnode.utils import iscsi as hostnode_iscsi
 from support import REPO, iscsi_sandbox
 
 TARGET = "iqn.2026-11.net.example:san"

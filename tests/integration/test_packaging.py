@@ -89,12 +89,16 @@ def salt_call(installed, tmp_path):
     return salt_caller(REPO / ".venv/bin/salt-call", tmp_path, env)
 
 
-def test_the_wheel_holds_the_loader_dirs_and_the_utils(installed):
-    assert (installed / "hostnode_salt/modules/anyip.py").exists()
-    assert (installed / "hostnode_salt/states/anyip.py").exists()
-    assert (installed / "hostnode_anyip.py").exists()
+def test_the_install_holds_one_namespace_package_and_its_entry_point(installed):
+    top_level = {p.name for p in installed.iterdir() if not p.name.endswith(".dist-info")}
+    assert top_level - {"__pycache__"} == {"saltext"}
+    assert not (installed / "saltext/__init__.py").exists()  # a namespace other saltexts share
+    package = installed / "saltext/hostnode"
+    for path in ("__init__.py", "utils/anyip.py", "modules/anyip.py", "states/anyip.py",
+                 "grains/hostnode_net.py", "beacons/multipath.py"):  # fmt: skip
+        assert (package / path).exists(), path
     entry_points = next(installed.glob("hostnode-*.dist-info")) / "entry_points.txt"
-    assert "hostnode = hostnode_salt" in entry_points.read_text()
+    assert "hostnode = saltext.hostnode" in entry_points.read_text()
 
 
 def assert_our_modules_states_and_grains_load(salt_call):
@@ -117,3 +121,21 @@ def test_the_wheel_installs_beside_the_oldest_salt_and_loads_through_its_entry_p
     salt_call = salt_caller(venv / "bin/salt-call", tmp_path, dict(os.environ))
     assert salt_call("test.version") == salt_version
     assert_our_modules_states_and_grains_load(salt_call)
+
+
+def test_a_pip_install_beside_a_synced_copy_is_refused_naming_both(installed, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(installed))
+    synced = f"module_dirs:\n  - {REPO}\n"  # _utils of the checkout, as a synced extmods/utils
+    (tmp_path / "minion").write_text(
+        f"id: twice\nfile_client: local\nroot_dir: {tmp_path}/root\n{synced}"
+    )
+    result = subprocess.run(
+        [str(REPO / ".venv/bin/salt-call"), "--local", "-c", str(tmp_path), "--out=json",
+         "anyip.random_address", "192.0.2.0/24"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "hostnode is installed twice" in output, output
+    assert str(installed / "saltext/hostnode") in output
+    assert str(REPO / "_utils/saltext/hostnode") in output

@@ -19,7 +19,7 @@ import sys
 import pytest
 from salt.exceptions import CommandExecutionError
 
-import hostnode_files
+from saltext.hostnode.utils import files as hostnode_files
 from support import REPO
 
 OLD = "old line\n" * 100
@@ -28,7 +28,7 @@ NEW = "new line\n" * 5000  # larger than one write of half of it
 CHILD = r"""
 import errno, os, signal, stat, sys
 sys.path.insert(0, sys.argv[1])
-import hostnode_files
+from saltext.hostnode.utils import files as hostnode_files
 path, step, unnamed = sys.argv[2], sys.argv[3], sys.argv[4] == "unnamed"
 real = {name: getattr(os, name) for name in ("open", "write", "fchmod", "fsync", "link",
                                               "replace")}
@@ -192,7 +192,8 @@ iscsiadm -m node -o new -T "$TARGET" -p 192.0.2.1:3260,1 -I default > /dev/null
 record=$(echo /etc/iscsi/nodes/*/*/default)
 cp "$record" "$(dirname "$record")/.hostnode-0123456789abcdef"
 iscsiadm -m node -P 1 | grep -c 'Iface Name' > "$OUT/with-stray"
-"$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1]); import hostnode_files
+"$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1])
+from saltext.hostnode.utils import files as hostnode_files
 text = open(sys.argv[2]).read() + "node.session.auth.username = u\n"
 hostnode_files.replace(sys.argv[2], text, 0o600)' "$UTILS" "$record"
 iscsiadm -m node -P 1 | grep -c 'Iface Name' > "$OUT/after-write"

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-import hostnode_netbackend
+from saltext.hostnode.utils import netbackend as hostnode_netbackend
 from support import REPO
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
@@ -131,7 +131,7 @@ def span(states):
 WRITER = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
-import hostnode_files
+from saltext.hostnode.utils import files as hostnode_files
 for _ in range(int(sys.argv[3])):
     hostnode_files.replace(sys.argv[2], sys.argv[4], 0o644)
 """

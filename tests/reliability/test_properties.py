@@ -19,19 +19,19 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from salt.exceptions import SaltInvocationError
 
-import hostnode_anyip
-import hostnode_arpflux
-import hostnode_beancounters
-import hostnode_bond
-import hostnode_bridge
-import hostnode_ceph
-import hostnode_disks
-import hostnode_ganeti
-import hostnode_iscsi
-import hostnode_multipath
-import hostnode_netbackend
-import hostnode_node
-import hostnode_validate
+from saltext.hostnode.utils import anyip as hostnode_anyip
+from saltext.hostnode.utils import arpflux as hostnode_arpflux
+from saltext.hostnode.utils import beancounters as hostnode_beancounters
+from saltext.hostnode.utils import bond as hostnode_bond
+from saltext.hostnode.utils import bridge as hostnode_bridge
+from saltext.hostnode.utils import ceph as hostnode_ceph
+from saltext.hostnode.utils import disks as hostnode_disks
+from saltext.hostnode.utils import ganeti as hostnode_ganeti
+from saltext.hostnode.utils import iscsi as hostnode_iscsi
+from saltext.hostnode.utils import multipath as hostnode_multipath
+from saltext.hostnode.utils import netbackend as hostnode_netbackend
+from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import validate as hostnode_validate
 from support import FIXTURES
 
 FEW = settings(

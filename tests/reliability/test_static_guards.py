@@ -23,11 +23,11 @@ from support import REPO, CommandTable, load_module
 SOURCES = sorted(
     path
     for kind in ("_modules", "_states", "_utils", "_beacons", "_grains")
-    for path in (REPO / kind).glob("*.py")
+    for path in (REPO / kind).rglob("*.py")
 )
 MODULES = sorted((REPO / "_modules").glob("*.py"))
-WRITER = REPO / "_utils/hostnode_files.py"
-RUNNER = REPO / "_utils/hostnode_command.py"
+WRITER = REPO / "_utils/saltext/hostnode/utils/files.py"
+RUNNER = REPO / "_utils/saltext/hostnode/utils/command.py"
 PROCESS_CALLS = {("subprocess", None), ("os", "system"), ("os", "popen"), ("os", "spawn"),
                  ("os", "exec"), ("os", "fork"), ("pty", "spawn")}  # fmt: skip
 WRITE_CALLS = {"write_text", "write_bytes", "copy", "copy2", "copyfile", "move", "rename"}
@@ -131,7 +131,7 @@ def test_the_shared_runner_passes_the_argv_to_cmd_run_all_without_a_shell():
 
 
 def load_runner():
-    import hostnode_command  # noqa: PLC0415  (from _utils, on the path of the tests)
+    from saltext.hostnode.utils import command as hostnode_command  # noqa: PLC0415
 
     return hostnode_command
 

@@ -2,7 +2,7 @@ import ipaddress
 
 import pytest
 
-import hostnode_anyip
+from saltext.hostnode.utils import anyip as hostnode_anyip
 from support import fixture_text
 
 net = ipaddress.ip_network

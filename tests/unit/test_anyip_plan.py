@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import hostnode_anyip
+from saltext.hostnode.utils import anyip as hostnode_anyip
 from support import fixture_text
 
 net = ipaddress.ip_network

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-import hostnode_arpflux as arpflux
+from saltext.hostnode.utils import arpflux
 from support import fixture_text
 
 CONF = arpflux.parse_sysctl(fixture_text("sysctl", "net-ipv4-conf.txt"))

@@ -3,7 +3,7 @@
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_arpflux
+from saltext.hostnode.utils import arpflux as hostnode_arpflux
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 arpflux = load_module("modules", "arpflux")

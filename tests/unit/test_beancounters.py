@@ -6,7 +6,7 @@ import json
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_beancounters
+from saltext.hostnode.utils import beancounters as hostnode_beancounters
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 beancounters = load_module("modules", "beancounters")

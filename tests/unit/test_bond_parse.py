@@ -3,7 +3,7 @@ the MAC policies and boot-time files."""
 
 import pytest
 
-import hostnode_bond
+from saltext.hostnode.utils import bond as hostnode_bond
 from support import fixture_text
 
 

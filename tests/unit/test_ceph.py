@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-import hostnode_ceph
+from saltext.hostnode.utils import ceph as hostnode_ceph
 from support import fixture_text
 
 FSID = "d0917d9c-4ea2-4cd1-9b54-8624bb7c7606"

@@ -77,9 +77,12 @@ def setup_cfg():
     return config
 
 
-def test_every_util_is_packaged_as_a_top_level_module():
-    packaged = set(setup_cfg()["options"]["py_modules"].split())
-    assert packaged == {p.stem for p in (REPO / "_utils").glob("hostnode_*.py")}
+def test_the_shared_code_is_one_package_beside_the_loader_dirs():
+    assert [p.name for p in (REPO / "_utils").iterdir() if p.name != "__pycache__"] == ["saltext"]
+    packages = set(setup_cfg()["options"]["packages"].split())
+    assert packages == {"saltext.hostnode", "saltext.hostnode.utils"} | {
+        f"saltext.hostnode.{kind}" for kind in ("modules", "states", "grains", "beacons")
+    }
 
 
 def test_install_requires_admits_every_locked_salt_and_pins_nothing():

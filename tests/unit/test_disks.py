@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-import hostnode_disks
+from saltext.hostnode.utils import disks as hostnode_disks
 from support import CommandTable, fixture_text, load_module, salt_dunders
 
 FSID = "4c0e1e0a-6d5e-4a39-9a49-0d2c3e1b7f10"

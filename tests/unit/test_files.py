@@ -6,7 +6,7 @@ import stat
 import pytest
 from salt.exceptions import CommandExecutionError
 
-import hostnode_files
+from saltext.hostnode.utils import files as hostnode_files
 
 
 def test_replace_writes_with_its_mode_and_syncs_file_and_directory(tmp_path, monkeypatch):

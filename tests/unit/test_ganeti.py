@@ -3,7 +3,7 @@
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_ganeti
+from saltext.hostnode.utils import ganeti as hostnode_ganeti
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 ganeti = load_module("modules", "ganeti")

@@ -4,7 +4,7 @@ read functions over saved outputs and a stand-in iscsiadm."""
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_iscsi
+from saltext.hostnode.utils import iscsi as hostnode_iscsi
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 iscsi = load_module("modules", "iscsi")

@@ -8,7 +8,7 @@ import stat
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_iscsi
+from saltext.hostnode.utils import iscsi as hostnode_iscsi
 from support import CommandTable, fixture_text, load_module, salt_dunders
 
 iscsi = load_module("modules", "iscsi")

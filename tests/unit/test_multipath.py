@@ -4,7 +4,7 @@ lines), path health, and the multipath module's read functions."""
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
-import hostnode_multipath
+from saltext.hostnode.utils import multipath as hostnode_multipath
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 multipath = load_module("modules", "multipath")

@@ -7,8 +7,8 @@ pillar, multipath -t's complaints, and multipath.configure over a stand-in multi
 import pytest
 from salt.exceptions import SaltInvocationError
 
-import hostnode_multipath
-import hostnode_multipath_conf
+from saltext.hostnode.utils import multipath as hostnode_multipath
+from saltext.hostnode.utils import multipath_conf as hostnode_multipath_conf
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 multipath = load_module("modules", "multipath")

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-import hostnode_netbackend as netbackend
+from saltext.hostnode.utils import netbackend
 
 PREFIXES = [
     ipaddress.ip_network(p) for p in ("2001:db8:100::/64", "198.51.100.0/24", "192.0.2.9/32")

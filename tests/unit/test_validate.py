@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from salt.exceptions import SaltInvocationError
 
-import hostnode_validate as validate
+from saltext.hostnode.utils import validate
 
 # Forms ipaddress takes that the fast reading leaves to it: a netmask, a scope id.
 SLOW_FORMS = ("192.0.2.0/255.255.255.0", "fe80::1%eth0")

@@ -13,7 +13,7 @@ import json
 import guest
 import pytest
 
-import hostnode_ganeti
+from saltext.hostnode.utils import ganeti as hostnode_ganeti
 
 pytestmark = [pytest.mark.vm, pytest.mark.slow]
 FQDN = "node1.guest.example.net"

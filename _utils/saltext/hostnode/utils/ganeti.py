@@ -6,7 +6,7 @@ cluster and add the nodes that are not members yet. Pure: nothing here runs a co
 
 import re
 
-import hostnode_node
+from saltext.hostnode.utils import node as hostnode_node
 
 # The fields hostnode asks gnt-node list for, in this order (lib/query.py names them).
 NODE_FIELDS = ("name", "pip", "sip", "master_candidate", "offline", "drained")

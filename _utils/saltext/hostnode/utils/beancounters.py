@@ -8,7 +8,7 @@ now; ``failcnt`` only ever grows while a container runs and starts from 0 again 
 
 import re
 
-import hostnode_prometheus
+from saltext.hostnode.utils import prometheus as hostnode_prometheus
 
 # What the kernel prints for "no limit": LONG_MAX of a 64-bit and of a 32-bit kernel.
 UNLIMITED = {9223372036854775807, 2147483647}

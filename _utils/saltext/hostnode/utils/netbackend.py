@@ -16,7 +16,7 @@ import re
 import yaml
 from salt.exceptions import SaltInvocationError
 
-import hostnode_validate
+from saltext.hostnode.utils import validate as hostnode_validate
 
 BACKENDS = ("ifupdown", "netplan", "networkd")
 

@@ -16,7 +16,7 @@ import re
 
 import yaml
 
-from hostnode_netbackend import HEADER
+from saltext.hostnode.utils.netbackend import HEADER
 
 # The kernel's names (bond_mode_tbl in bond_options.c) for what /proc/net/bonding prints.
 MODES = {

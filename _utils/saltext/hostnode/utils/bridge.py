@@ -10,7 +10,7 @@ import json
 
 import yaml
 
-import hostnode_bond
+from saltext.hostnode.utils import bond as hostnode_bond
 
 HEADER = "Managed by hostnode (node formula, bridges); local changes are overwritten."
 FILE_PREFIX = "hostnode-bridge-"

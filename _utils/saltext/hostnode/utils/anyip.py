@@ -12,7 +12,7 @@ import json
 import random
 from typing import NamedTuple
 
-import hostnode_validate
+from saltext.hostnode.utils import validate as hostnode_validate
 
 
 class LocalRoute(NamedTuple):

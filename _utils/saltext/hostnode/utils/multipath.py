@@ -16,7 +16,7 @@ layout, which does not print it. A path that is missing is printed ``#:#:#:# - #
 import json
 import re
 
-import hostnode_prometheus
+from saltext.hostnode.utils import prometheus as hostnode_prometheus
 
 # What multipath -ll says on a kernel without dm-multipath, or without device-mapper at all:
 # no maps, not an error.

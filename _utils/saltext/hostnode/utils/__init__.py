@@ -1,0 +1,1 @@
+"""hostnode's shared code: parsers, planners, validators and the managed-file writer (pure)."""
