@@ -20,7 +20,7 @@ import pytest
 import salt._logging.impl
 from saltfactories.utils.functional import Loaders
 
-from support import MINIONS, fleet_minion_root, minion_overrides
+from support import MINIONS, fleet_minion_root, master_file_roots, minion_overrides
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "_utils"))
@@ -185,26 +185,13 @@ def ceph_lab():
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory):
-    """What a user puts in the master's file_roots: the extension dirs and the formulas."""
-    root = tmp_path_factory.mktemp("file-roots")
-    for name in ("_modules", "_states", "_grains", "_utils", "_beacons", "formulas"):
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return root
-
-
-@pytest.fixture(scope="session")
-def master(salt_factories, served):
+def master(salt_factories, tmp_path_factory):
     """
-    A real salt-master serving the extension dirs, the formulas and hostnode's state top
-    (formulas/top), pillar from pillar.example.
+    A real salt-master laid out as docs/install.md says (support.master_file_roots): the formulas,
+    hostnode's state top and the extension dirs; pillar from pillar.example, outside the file roots.
     """
-    overrides = {
-        "file_roots": {
-            "base": [str(served / "formulas"), str(served / "formulas/top"), str(served)]
-        },
-        "pillar_roots": {"base": [str(REPO / "pillar.example")]},
-    }
+    _, file_roots = master_file_roots(tmp_path_factory.mktemp("master"))
+    overrides = {"file_roots": file_roots, "pillar_roots": {"base": [str(REPO / "pillar.example")]}}
     factory = salt_factories.salt_master_daemon("hostnode-master", overrides=overrides)
     with factory.started(start_timeout=120):
         yield factory

@@ -23,6 +23,28 @@ MINIONS = {
 }
 
 
+# What a master serves of hostnode (docs/install.md): these through a folder of links, and the
+# formulas with the state top; never the checkout itself (.git, pillar.example, venvs).
+EXTENSION_DIRS = ("_modules", "_states", "_grains", "_beacons", "_utils")
+
+
+def master_file_roots(root, checkout=REPO):
+    """
+    The master layout of docs/install.md under root: the checkout at ``root/hostnode`` (its
+    extension dirs and formulas copied, as a clone would hold them) outside every file root, and
+    ``root/salt-hostnode`` holding links to its extension dirs. Returns (the checkout, file_roots).
+    """
+    clone = root / "hostnode"
+    for name in (*EXTENSION_DIRS, "formulas"):
+        shutil.copytree(checkout / name, clone / name, ignore=shutil.ignore_patterns("__pycache__"))
+    links = root / "salt-hostnode"
+    links.mkdir()
+    for name in EXTENSION_DIRS:
+        (links / name).symlink_to(clone / name)
+    roots = [clone / "formulas", clone / "formulas/top", links]
+    return clone, {"base": [str(path) for path in roots]}
+
+
 def fleet_minion_root(root, minion_id):
     """
     A fleet minion's config root: ifupdown as its network backend and a machine-id of its own
