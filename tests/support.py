@@ -8,6 +8,7 @@ import shutil
 import uuid
 
 import pytest
+import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -28,11 +29,20 @@ MINIONS = {
 EXTENSION_DIRS = ("_modules", "_states", "_grains", "_beacons", "_utils")
 
 
+def documented_master_config(name):
+    """The YAML block of docs/install.md that starts with ``# /etc/salt/master.d/<name>``."""
+    text = (REPO / "docs/install.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    (block,) = [b for b in blocks if b.startswith(f"# /etc/salt/master.d/{name}\n")]
+    return yaml.safe_load(block)
+
+
 def master_file_roots(root, checkout=REPO):
     """
     The master layout of docs/install.md under root: the checkout at ``root/hostnode`` (its
-    extension dirs and formulas copied, as a clone would hold them) outside every file root, and
-    ``root/salt-hostnode`` holding links to its extension dirs. Returns (the checkout, file_roots).
+    extension dirs and formulas copied, as a clone holds them) outside every file root, and
+    ``root/salt-hostnode`` holding links to its extension dirs. Returns (the checkout,
+    file_roots), file_roots read from the docs' block with ``/srv`` moved to root.
     """
     clone = root / "hostnode"
     for name in (*EXTENSION_DIRS, "formulas"):
@@ -41,8 +51,8 @@ def master_file_roots(root, checkout=REPO):
     links.mkdir()
     for name in EXTENSION_DIRS:
         (links / name).symlink_to(clone / name)
-    roots = [clone / "formulas", clone / "formulas/top", links]
-    return clone, {"base": [str(path) for path in roots]}
+    documented = documented_master_config("hostnode.conf")["file_roots"]["base"]
+    return clone, {"base": [path.replace("/srv", str(root), 1) for path in documented]}
 
 
 def fleet_minion_root(root, minion_id):
