@@ -52,9 +52,10 @@ def file_list(salt_factories, repository):
 
 
 def test_the_formulas_the_top_and_the_extension_dirs_are_served(file_list):
+    shared = "_utils/saltext/hostnode"
     served = ("anyip/init.sls", "node/init.sls", "top.sls", "_modules/anyip.py", "_states/anyip.py",
-              "_grains/hostnode_net.py", "_beacons/multipath.py", "_utils/saltext/hostnode/__init__.py",
-              "_utils/saltext/hostnode/utils/anyip.py")  # fmt: skip
+              "_grains/hostnode_net.py", "_beacons/multipath.py", f"{shared}/__init__.py",
+              f"{shared}/utils/anyip.py")  # fmt: skip
     assert [path for path in served if path not in file_list] == []
 
 
