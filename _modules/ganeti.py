@@ -30,6 +30,7 @@ __virtualname__ = "ganeti"
 
 CONFIG_DATA = "/var/lib/ganeti/config.data"
 NODE_LIST = "/var/lib/ganeti/ssconf_node_list"
+CLUSTER_NAME = "/var/lib/ganeti/ssconf_cluster_name"
 
 
 def __virtual__():
@@ -160,25 +161,34 @@ def _apply(plan, test):
     return {"commands": done} if done else {}
 
 
-def init_cluster(settings=None, test=False):
+def init_cluster(settings=None, name=None, test=False):
     """
     Initialise the cluster on this node (the pillar's master) unless it is initialised; returns
     ``{"commands": [...]}`` run (or, with test, to run), ``{}`` when there is nothing to do.
-    settings defaults to pillar ``hostnode:node:ganeti``.
+    settings defaults to pillar ``hostnode:node:ganeti``. name, when given, must be their
+    ``cluster_name``; a node that holds another cluster (its ssconf_cluster_name, which the
+    master writes) is refused, naming both.
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt 'hv1*' ganeti.init_cluster test=True
+        salt 'hv1*' ganeti.init_cluster name=ganeti.ams1.example.net test=True
     """
     opts = _options(settings)
-    return _apply(hostnode_ganeti.plan_init(initialised(), opts), test)
+    path = _rooted(CLUSTER_NAME)
+    held = _parsed(lambda text: hostnode_ganeti.parse_ssconf_list(text, "ssconf_cluster_name"),
+                   hostnode_files.read(path) or "", path)  # fmt: skip
+    try:
+        plan = hostnode_ganeti.plan_init(initialised(), opts, name, (held or [None])[0])
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+    return _apply(plan, test)
 
 
-def add_node(names=None, settings=None, test=False):
+def add_node(nodes=None, settings=None, test=False):
     """
-    On the master, add each of names (default: pillar ``hostnode:node:ganeti:nodes``) that is not
+    On the master, add each of nodes (default: pillar ``hostnode:node:ganeti:nodes``) that is not
     a member yet (``members``) with ``gnt-node add --no-ssh-key-check``; returns
     ``{"commands": [...]}``.
 
@@ -189,10 +199,10 @@ def add_node(names=None, settings=None, test=False):
         salt 'hv1*' ganeti.add_node '[hv2.ams1.example.net]' test=True
     """
     opts = _options(settings)
-    wanted = opts["nodes"] if names is None else names
+    wanted = opts["nodes"] if nodes is None else nodes
     try:
         wanted = [
-            hostnode_node.fqdn(n, "names") for n in hostnode_validate.as_list(wanted, "names")
+            hostnode_node.fqdn(n, "nodes") for n in hostnode_validate.as_list(wanted, "nodes")
         ]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None

@@ -701,8 +701,10 @@ def pillar(formula, defaults):
 def preflight(settings, formulas=()):
     """
     Check a node's pillar before its highstate changes anything; raise CommandExecutionError
-    naming every offending pillar key, or return True. The node formula calls it while
-    rendering, so a failure stops the whole highstate, test=True included.
+    naming every offending pillar key, or return True. It reads (``pvs``, ``wipefs
+    --no-act``) and writes nothing. The node formula runs it as its first state
+    (``node.preflight``, with ``failhard``), so a refusal is one failed state and a real
+    highstate stops there.
 
     settings
         The node formula's merged data (``hostnode:node`` over its defaults).
@@ -719,7 +721,7 @@ def preflight(settings, formulas=()):
 
     .. code-block:: bash
 
-        salt 'hv1*' node.preflight "$(salt-call --out=json pillar.get hostnode:node)"
+        salt 'hv1*' node.preflight '{fqdn: hv1.ams1.example.net, sysctl: {vm.swappiness: 10}}'
     """
     if not isinstance(settings, dict):
         raise SaltInvocationError("settings: must be the node formula's data (a mapping)")

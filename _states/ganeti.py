@@ -11,7 +11,10 @@ lists exactly the commands a real run runs.
 
     hostnode-ganeti-members:
       ganeti.node_member:
-        - names: [hv2.ams1.example.net]
+        - nodes: [hv2.ams1.example.net]
+
+No parameter of these states is one of Salt's own state arguments (``names`` would make the
+state compiler run the state once per item, each for every node).
 """
 
 import saltext.hostnode
@@ -35,8 +38,9 @@ def _test():
 
 def cluster_initialized(name, settings=None):
     """
-    The cluster exists on this node (run it on the master node only); settings default to
-    pillar ``hostnode:node:ganeti``.
+    The cluster named name exists on this node (run it on the master node only); settings
+    default to pillar ``hostnode:node:ganeti``. name must be their ``cluster_name``, and a node
+    that holds another cluster is refused (see ``ganeti.init_cluster``).
 
     .. code-block:: yaml
 
@@ -45,22 +49,22 @@ def cluster_initialized(name, settings=None):
             - name: ganeti.ams1.example.net
     """
     return hostnode_state.run(
-        name, lambda test: __salt__["ganeti.init_cluster"](settings, test=test), _test(),
+        name, lambda test: __salt__["ganeti.init_cluster"](settings, name, test=test), _test(),
         "The Ganeti cluster",
     )  # fmt: skip
 
 
-def node_member(name, names=None, settings=None):
+def node_member(name, nodes=None, settings=None):
     """
-    On the master: each of names (default: pillar ``hostnode:node:ganeti:nodes``) is a member.
+    On the master: each of nodes (default: pillar ``hostnode:node:ganeti:nodes``) is a member.
 
     .. code-block:: yaml
 
         hostnode-ganeti-members:
           ganeti.node_member:
-            - names: [hv2.ams1.example.net, hv3.ams1.example.net]
+            - nodes: [hv2.ams1.example.net, hv3.ams1.example.net]
     """
     return hostnode_state.run(
-        name, lambda test: __salt__["ganeti.add_node"](names, settings, test=test), _test(),
+        name, lambda test: __salt__["ganeti.add_node"](nodes, settings, test=test), _test(),
         "The Ganeti members",
     )  # fmt: skip

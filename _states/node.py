@@ -15,6 +15,8 @@ its changes once: test=True predicts exactly what a real run changes.
         - vlans: [100, 200]
 """
 
+from salt.exceptions import CommandExecutionError, SaltInvocationError
+
 import saltext.hostnode
 
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
@@ -157,3 +159,28 @@ def volume_group(name, devices):
         name, lambda test: __salt__["node.volume_group"](name, devices, test=test), _test(),
         f"Volume group {name}",
     )  # fmt: skip
+
+
+def preflight(name, settings, formulas=()):
+    """
+    The node's pillar passes ``node.preflight`` (its checks, the volume group's devices
+    included); a refusal is this state failing with the message naming every offending key,
+    and nothing changed. The node formula runs it first (``order: 1``) with ``failhard``, so
+    a real highstate stops there; ``test=True`` ignores failhard (Salt's rule) and predicts the
+    rest.
+
+    .. code-block:: yaml
+
+        hostnode-node-preflight:
+          node.preflight:
+            - settings: {fqdn: hv1.ams1.example.net, lvm: {vg: xenvg, devices: [/dev/sdb]}}
+            - formulas: [node.bridges, storage_net]
+            - order: 1
+            - failhard: true
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": "The pillar passed the checks"}
+    try:
+        __salt__["node.preflight"](settings, formulas)
+    except (CommandExecutionError, SaltInvocationError) as exc:
+        ret.update(result=False, comment=getattr(exc, "error", None) or str(exc))
+    return ret

@@ -12,7 +12,7 @@ hostnode-ganeti-cluster:
 
 hostnode-ganeti-members:
   ganeti.node_member:
-    - names: {{ ganeti.nodes | json }}
+    - nodes: {{ ganeti.nodes | json }}
     - settings: {{ ganeti | json }}
     - require:
       - ganeti: hostnode-ganeti-cluster

@@ -1,13 +1,20 @@
-{#- The node bootstrap: the pillar checked first (a refusal stops the whole highstate while it
-    renders, before anything changes), then the node's name, hosts, kernel modules and sysctl
-    profile, then the formulas its roles need (hostnode:node:role_formulas). #}
+{#- The node bootstrap: the pillar checked first (hostnode-node-preflight: order 1 and
+    failhard, so a refusal is one failed state and a real run stops there, before anything
+    changes), then the node's name, hosts, kernel modules and sysctl profile, then the formulas
+    its roles need (hostnode:node:role_formulas). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import node with context %}
 {%- set formulas = salt['node.formulas'](node.role_formulas) %}
-{%- do salt['node.preflight'](node, formulas) %}
 include:
   - .identity
   - .kernel
 {%- for formula in formulas %}
   - {{ formula }}
 {%- endfor %}
+
+hostnode-node-preflight:
+  node.preflight:
+    - settings: {{ node | json }}
+    - formulas: {{ formulas | json }}
+    - order: 1
+    - failhard: true

@@ -3,9 +3,11 @@ The node bootstrap for real: `state.highstate` of hypervisor hv1.ams1.example.ne
 pillar.example, in a sandbox node made of a network namespace, a UTS namespace (its own
 hostname), a config root and two loop devices (tests/sandbox_node.py). This kernel has no
 bonding and no VLANs, so bond0 and its VLANs are veth stand-ins; bonding, multipath and iSCSI
-run in the guest (tests/vm). A bad pillar stops the highstate before anything changes.
+run in the guest (tests/vm). A bad pillar is one failed state naming the key, the first one
+(failhard stops a real run there), and nothing changes.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +16,8 @@ import pytest
 from sandbox_node import INSTALLER_HOSTS, MINION, Sandbox
 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
+
+PREFLIGHT = "hostnode-node-preflight"
 
 
 @pytest.fixture
@@ -36,6 +40,7 @@ def test_highstate_bootstraps_the_node_as_predicted_then_changes_nothing(sandbox
     code, predicted = sandbox.call("state.highstate", "test=True")
     assert code == 0, predicted
     predicted = by_id(predicted)
+    assert predicted.pop(PREFLIGHT)["result"] is True, "the pillar passes its checks"
     assert all(s["result"] is None for s in predicted.values()), predicted
     assert sandbox.volume_groups() == {}, "test=True wrote to a disk"
     assert not (sandbox.root / "etc/hostname").exists()
@@ -118,7 +123,7 @@ BAD_PILLARS = {
 
 
 @pytest.mark.parametrize("case", [*BAD_PILLARS, "vg-device-holds-ext4"])
-def test_a_bad_pillar_stops_the_highstate_before_anything_changes(sandbox, case):
+def test_a_bad_pillar_is_one_failed_state_naming_the_key_and_nothing_changes(sandbox, case):
     if case == "vg-device-holds-ext4":
         subprocess.run(["mkfs.ext4", "-q", sandbox.loops[1]], check=True)
         message = f"hostnode:node:lvm:devices:1: {sandbox.loops[1]} holds ext4 (force: true"
@@ -127,12 +132,24 @@ def test_a_bad_pillar_stops_the_highstate_before_anything_changes(sandbox, case)
         sandbox.add_pillar("bad", data)
     before = sorted(p.relative_to(sandbox.root) for p in sandbox.root.rglob("*"))
     links = set(sandbox.links())
-    for args in (("state.highstate", "test=True"), ("state.highstate",)):
-        code, result = sandbox.call(*args)
+    for test in (True, False):
+        code, result = sandbox.call("state.highstate", *(["test=True"] if test else []))
         assert code != 0
-        error = "\n".join(result)
-        assert "pillar refused, nothing changed" in error, error
-        assert message in error, error
+        assert isinstance(result, dict), f"the highstate did not render: {result}"
+        assert "Traceback" not in json.dumps(result)
+        states = sorted(result.values(), key=lambda state: state["__run_num__"])
+        failed = [state for state in states if state["result"] is False]
+        assert states[0]["__id__"] == PREFLIGHT, "the pillar is checked first"
+        assert failed[0] is states[0] and states[0]["changes"] == {}
+        assert states[0]["comment"].startswith("pillar refused, nothing changed: ")
+        assert message in states[0]["comment"]
+        if test:
+            # Salt ignores failhard under test=True and predicts the rest: the volume group's
+            # own check refuses the same device there; nothing else fails.
+            also = ["hostnode-node-lvm-vg"] if case == "vg-device-holds-ext4" else []
+            assert [state["__id__"] for state in failed] == [PREFLIGHT, *also]
+        else:
+            assert states == failed[:1], "failhard: nothing ran after the refusal"
     assert sorted(p.relative_to(sandbox.root) for p in sandbox.root.rglob("*")) == before
     assert set(sandbox.links()) == links
     assert sandbox.volume_groups() == {}

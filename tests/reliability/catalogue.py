@@ -113,7 +113,8 @@ def live(id, target, kwargs, error, given=None):
 
 
 def formula(id, sls, pillar, error, stage="render"):
-    """stage: where it fails, while the SLS renders (map.jinja, preflight) or in its state."""
+    """stage: where it fails: while the SLS renders (map.jinja), in the node formula's first
+    state (preflight, failhard: its own rounds) or in its state."""
     unchanged = (NETWORK, FILES)
     return Case(id, "formula", sls, _shown(pillar), error, unchanged, pillar=pillar, stage=stage)
 
@@ -448,7 +449,8 @@ FORMULAS = [
     formula("formula-node-unknown-key", "node", {"node": {"sysctls": {"vm.swappiness": 10}}},
             "hostnode:node:sysctls: unknown key"),
     formula("formula-node-fqdn-metachar", "node", {"node": {"fqdn": "hv1.example.net;id"}},
-            "hostnode:node:fqdn: 'hv1.example.net;id' is not a fully qualified host name"),
+            "hostnode:node:fqdn: 'hv1.example.net;id' is not a fully qualified host name",
+            stage="preflight"),
     formula("formula-bonding-unknown-key", "bonding", {"bonding": {"bond": {}}},
             "hostnode:bonding:bond: unknown key"),
     formula("formula-openvz-unknown-key", "openvz", {"openvz": {"limit": {}}},

@@ -132,6 +132,7 @@ class GanetiTable(CommandTable):
         super().__init__({LIST: (0, MASTER_ONLY, "")})
         self.config_data = config_root / "var/lib/ganeti/config.data"
         self.node_list = config_root / "var/lib/ganeti/ssconf_node_list"
+        self.cluster_name = config_root / "var/lib/ganeti/ssconf_cluster_name"
 
     def __call__(self, argv, python_shell=False, stdin=None, **options):
         result = super().__call__(argv, python_shell, stdin, **options)
@@ -142,6 +143,7 @@ class GanetiTable(CommandTable):
             self.config_data.parent.mkdir(parents=True)
             self.config_data.write_text("{}")
             self.node_list.write_text("hv1.ams1.example.net\n")
+            self.cluster_name.write_text(argv[-1])
         if argv[:2] == ["gnt-node", "add"]:
             row = f"{argv[-1]}|10.1.0.99|10.1.0.99|N|N|N\n"
             self.answers[LIST] = (0, self.answers[LIST][1] + row, "")
@@ -202,6 +204,24 @@ def test_node_member_adds_only_the_missing_then_nothing(table, monkeypatch):
     assert [a for a in table.argvs() if a[:2] == ["gnt-node", "add"]] == [
         cmd.split() for cmd in adds
     ]
+
+
+def test_cluster_initialized_is_the_cluster_its_name_says(table, config_root):
+    ret = ganeti_state.cluster_initialized("ganeti.fra1.example.net")
+    assert ret["result"] is False and ret["changes"] == {}
+    assert ret["comment"] == (
+        "name: 'ganeti.fra1.example.net' is not hostnode:node:ganeti:cluster_name "
+        "(ganeti.ams1.example.net)"
+    )
+    assert table.calls == []
+    ganeti_state.cluster_initialized("ganeti.ams1.example.net")
+    assert ganeti_state.cluster_initialized("GANETI.ams1.example.net")["changes"] == {}
+    table.cluster_name.write_text("ganeti.fra1.example.net")
+    held = ganeti_state.cluster_initialized("ganeti.ams1.example.net")
+    assert held["result"] is False
+    held_elsewhere = "this node holds Ganeti cluster ganeti.fra1.example.net (ssconf_cluster_name)"
+    assert held_elsewhere in held["comment"]
+    assert table.argvs() == [INIT]
 
 
 def test_a_failing_command_is_a_failed_state(table, monkeypatch):

@@ -235,8 +235,20 @@ def init_argv(opts):
     return argv
 
 
-def plan_init(initialised, opts):
-    """[] when the cluster exists already, else the one init command."""
+def plan_init(initialised, opts, name=None, held=None):
+    """
+    [] when the cluster exists already, else the one init command. name (the state's) must be
+    the options' cluster_name; held, the name of the cluster an initialised node holds, must be
+    it too: ValueError names both otherwise.
+    """
+    wanted = opts["cluster_name"]
+    if name is not None and str(name).lower() != wanted.lower():
+        raise ValueError(f"name: {name!r} is not hostnode:node:ganeti:cluster_name ({wanted})")
+    if initialised and held is not None and held.lower() != wanted.lower():
+        raise ValueError(
+            f"this node holds Ganeti cluster {held} (ssconf_cluster_name), not "
+            f"hostnode:node:ganeti:cluster_name {wanted}; nothing changed"
+        )
     return [] if initialised else [init_argv(opts)]
 
 

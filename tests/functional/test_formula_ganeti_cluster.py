@@ -1,0 +1,43 @@
+"""
+node.ganeti_cluster through Salt's own state compiler (state.sls, test=True) on a master whose
+minion id the pillar names, with three other nodes: each `gnt-node add` is listed once.
+"""
+
+import uuid
+
+import pytest
+from saltfactories.utils.functional import Loaders
+
+from support import minion_overrides
+
+NODES = ["hv2.lab.example.net", "hv3.lab.example.net", "hv4.lab.example.net"]
+
+
+@pytest.fixture
+def master(salt_factories, config_root):
+    """Loaders of a minion with an FQDN id of its own (the cluster's master)."""
+    minion_id = f"hv1-{uuid.uuid4().hex[:8]}.lab.example.net"
+    factory = salt_factories.salt_minion_daemon(minion_id, overrides=minion_overrides(config_root))
+    return minion_id, Loaders(factory.config.copy())
+
+
+def test_three_nodes_each_get_one_gnt_node_add(master):
+    minion_id, loaders = master
+    ganeti = {"cluster_name": "ganeti.lab.example.net", "master": minion_id, "nodes": NODES,
+              "vg_name": "xenvg", "install": False}  # fmt: skip
+    result = loaders.modules.state.sls(
+        "node.ganeti_cluster", test=True, pillar={"hostnode": {"node": {"ganeti": ganeti}}}
+    ).raw
+    assert isinstance(result, dict), result
+    states = sorted(result.values(), key=lambda state: state["__run_num__"])
+    by_id = {}
+    for state in states:
+        by_id.setdefault(state["__id__"], []).append(state)
+    assert sorted(by_id) == ["hostnode-ganeti-cluster", "hostnode-ganeti-members"]
+    assert [len(states) for states in by_id.values()] == [1, 1], "one state each"
+    commands = [c for state in states for c in state["changes"].get("commands", [])]
+    adds = [c for c in commands if c.startswith("gnt-node add")]
+    assert adds == [f"gnt-node add --no-ssh-key-check {node}" for node in NODES]
+    assert commands[0].startswith("gnt-cluster init ") and commands[0].endswith(
+        " ganeti.lab.example.net"
+    )
