@@ -54,8 +54,9 @@ def read(source=None):
     """
     path = source or PROC
     if source:
-        text = hostnode_files.read_source(source)
-    elif os.path.exists(PROC):
+        parse = hostnode_beancounters.parse
+        return hostnode_files.parse_source(source, parse, "a copy of /proc/user_beancounters")
+    if os.path.exists(PROC):
         text = hostnode_files.read(PROC)
     else:
         raise SaltInvocationError(f"node: {PROC} does not exist (not an OpenVZ node?)")

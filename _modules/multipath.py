@@ -63,23 +63,25 @@ def maps(source=None, timeout=READ_TIMEOUT):
         salt '*' multipath.maps source=/tmp/bundle/multipath-ll.txt
     """
     if source:
-        text = hostnode_files.read_source(source)
-        json_form = text.lstrip().startswith("{")
-    else:
-        timeout = _timeout(timeout)
-        json_form = _multipathd_running(timeout)
-        text = (
-            _run(["multipathd", "show", "maps", "json"], timeout=timeout)
-            if json_form
-            else _topology(timeout)
-        )
+        what = "multipath -ll or multipathd show maps json output"
+        return hostnode_files.parse_source(source, _parse_saved, what)
+    timeout = _timeout(timeout)
+    json_form = _multipathd_running(timeout)
     try:
         if json_form:
-            return hostnode_multipath.parse_maps_json(text, *_sysfs_facts(source))
-        return hostnode_multipath.parse_ll(text)
+            text = _run(["multipathd", "show", "maps", "json"], timeout=timeout)
+            return hostnode_multipath.parse_maps_json(text, *_sysfs_facts())
+        return hostnode_multipath.parse_ll(_topology(timeout))
     except ValueError as exc:
         what = "multipathd show maps json" if json_form else "multipath -ll"
-        raise CommandExecutionError(f"{source or what}: {exc}") from None
+        raise CommandExecutionError(f"{what}: {exc}") from None
+
+
+def _parse_saved(text):
+    """Saved output of either command: the JSON is an object, multipath -ll never starts so."""
+    if text.lstrip().startswith("{"):
+        return hostnode_multipath.parse_maps_json(text)
+    return hostnode_multipath.parse_ll(text)
 
 
 def _topology(timeout):
@@ -93,10 +95,8 @@ def _topology(timeout):
         raise
 
 
-def _sysfs_facts(source):
+def _sysfs_facts():
     """What the JSON lacks, from sysfs on a live node: {dm: sectors}, {device: H:C:T:L}."""
-    if source:
-        return {}, {}
     sizes, hctls = {}, {}
     for name in os.listdir("/sys/block"):
         device = os.path.join("/sys/block", name)

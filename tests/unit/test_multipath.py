@@ -221,7 +221,7 @@ def test_module_reads_saved_output_and_validates(tmp_path):
         multipath.maps(source=str(tmp_path / "missing"))
     broken = tmp_path / "broken"
     broken.write_text(TREE.splitlines()[0] + "\n")
-    with pytest.raises(CommandExecutionError, match="ends without its size line"):
+    with pytest.raises(CommandExecutionError, match="broken: line 1: not multipath -ll or"):
         multipath.maps(source=str(broken))
     assert multipath.__salt__["cmd.run_all"].calls == []
 
