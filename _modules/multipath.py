@@ -218,7 +218,8 @@ def configure(config, path=CONF, test=False):
     .. code-block:: bash
 
         salt '*' multipath.configure '{defaults: {user_friendly_names: true}}' test=True
-        salt '*' multipath.configure '{devices: [{vendor: PURE}]}' /etc/multipath/conf.d/pure.conf
+        salt '*' multipath.configure '{defaults: {polling_interval: 5}}' \
+            path=/etc/multipath/conf.d/hostnode.conf test=True
     """
     try:
         text = hostnode_multipath_conf.render(config)
