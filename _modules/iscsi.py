@@ -39,7 +39,7 @@ def _run(argv, timeout=None):
 
 def _parsed(parser, argv, source, empty_when=None):
     if source:
-        return hostnode_files.parse_source(source, parser, f"{' '.join(argv)} output")
+        return hostnode_files.parse_source(source, parser, f"{' '.join(argv[:3])} output")
     try:
         text = _run(argv)
     except CommandExecutionError as exc:

@@ -47,16 +47,16 @@ def read_source(path):
         raise CommandExecutionError(f"{path}: not text (byte {exc.start} is not UTF-8)") from None
 
 
-_LINE = re.compile(r"^(?:[^\s'\"]+ )?line (\d+)\b")
+_LINE = re.compile(r"^[^'\"]*?\bline (\d+)\b")
 
 
 def parse_source(path, parser, what):
     """
     parser(text) of the saved tool output given as ``source=``, read by read_source. source=
     reads any file the minion can (as root): a parse error is a CommandExecutionError naming
-    path, what it is not, and the line when the parser's ValueError starts ``line N:`` or
-    ``<file> line N:`` (the parsers' conventions), but never the parser's message itself,
-    which may quote the file
+    path, what it is not, and the line when the parser's ValueError names one before quoting
+    anything (``line N: ...``, ``<tool> line N: ...``: the parsers' conventions), but never the
+    parser's message itself, which may quote the file
     (``iscsi.sessions source=/etc/shadow`` must not answer with shadow's first line).
     """
     text = read_source(path)
