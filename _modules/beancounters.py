@@ -52,7 +52,6 @@ def read(source=None):
         salt -G 'hostnode_openvz:hardware_node' beancounters.read
         salt '*' beancounters.read source=/tmp/bundle/user_beancounters
     """
-    path = source or PROC
     if source:
         parse = hostnode_beancounters.parse
         return hostnode_files.parse_source(source, parse, "a copy of /proc/user_beancounters")
@@ -63,7 +62,7 @@ def read(source=None):
     try:
         return hostnode_beancounters.parse(text)
     except ValueError as exc:
-        raise CommandExecutionError(f"{path}: {exc}") from None
+        raise CommandExecutionError(f"{PROC}: {exc}") from None
 
 
 def failures(source=None):
