@@ -186,10 +186,10 @@ def test_a_bold_header_from_a_terminal_parses():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        (" \\_ 1:0:1:0 sdd 8:48  [active]", " \\_ 1:0:1:0 sdd [active]", "line 4: a path line"),
-        ("\\_ round-robin 0 [active]", "\\_ round-robin 0 [prio=high]", "line 3: a group line"),
-        ('[size=41 GB][features="0"][hwhandler="0"]', "[size=41 GB][queue]", "line 2: a size"),
-        ("mpath1 (SIBM_____SwapA__________DA02BF71)", " mpath1", "line 1: a map header"),
+        (" \\_ 1:0:1:0 sdd 8:48  [active]", " \\_ 1:0:1:0 sdd [active]", "line 5: a path line"),
+        ("\\_ round-robin 0 [active]", "\\_ round-robin 0 [prio=high]", "line 4: a group line"),
+        ('[size=41 GB][features="0"][hwhandler="0"]', "[size=41 GB][queue]", "line 3: a size"),
+        ("mpath1 (SIBM_____SwapA__________DA02BF71)", " mpath1", "line 2: a map header"),
     ],
 )
 def test_a_line_shaped_like_the_topology_but_unreadable_is_an_error(old, new, message):
