@@ -7,11 +7,15 @@ since the previous look and ``regained`` with those that came back.
     beacons:
       multipath:
         - min_paths: 2
+        - timeout: 5         # seconds a command may take (default 10)
         - interval: 10
 
 Events are tagged ``salt/beacon/<minion>/multipath/<map>/lost`` or ``.../regained`` with
 ``map``, ``paths`` and ``active``. The first look only records; nothing is sent while nothing
-changes. The comparison is ``multipath.events``.
+changes. The comparison is ``multipath.events``. The beacon runs in the minion's main loop: a
+command that does not answer within ``timeout`` seconds (a hung multipathd, ``multipath -ll``
+waiting on path checkers) is killed and sent as ``.../multipath/timeout`` with ``command`` and
+``timeout``, instead of freezing the minion.
 """
 
 import salt.utils.beacons
@@ -35,6 +39,9 @@ def validate(config):
     min_paths = options.get("min_paths", 1)
     if isinstance(min_paths, bool) or not isinstance(min_paths, int) or min_paths < 1:
         return False, "multipath beacon: min_paths must be a whole number of 1 or more"
+    timeout = options.get("timeout", 10)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        return False, "multipath beacon: timeout must be a number of seconds above 0"
     if not isinstance(options.get("source", ""), str):
         return False, "multipath beacon: source must be a path"
     return True, "Valid beacon configuration"
@@ -44,7 +51,10 @@ def beacon(config):
     """Compare the maps' failed paths with the previous call; return events for the changes."""
     options = salt.utils.beacons.list_to_dict(config)
     result = __salt__["multipath.events"](
-        __context__.get(_SEEN), options.get("min_paths", 1), options.get("source")
+        __context__.get(_SEEN),
+        options.get("min_paths", 1),
+        options.get("source"),
+        options.get("timeout", 10),
     )
     __context__[_SEEN] = result["health"]
     return result["events"]

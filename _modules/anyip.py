@@ -69,9 +69,11 @@ def _run(argv, stdin=None):
 
 def _routes(device=None, source=None):
     """The local routes of the local table: both families in one dump, or a saved file."""
-    text = hostnode_files.read_source(source) if source else _run(READ_LOCAL_ROUTES)
+    if source:
+        parse = lambda text: hostnode_anyip.parse_routes(text, device)  # noqa: E731
+        return hostnode_files.parse_source(source, parse, "ip -json route output")
     try:
-        return hostnode_anyip.parse_routes(text, device)
+        return hostnode_anyip.parse_routes(_run(READ_LOCAL_ROUTES), device)
     except ValueError as exc:
         raise CommandExecutionError(f"cannot read the local routing table: {exc}") from None
 

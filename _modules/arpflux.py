@@ -56,10 +56,8 @@ def _run(argv, stdin=None):
 def _conf(source=None):
     """{interface: {key: value}}: every interface from /proc/sys, or from saved sysctl output."""
     if source:
-        try:
-            return hostnode_arpflux.parse_sysctl_output(hostnode_files.read_source(source))
-        except ValueError as exc:
-            raise CommandExecutionError(f"{source}: {exc}") from None
+        parse = hostnode_arpflux.parse_sysctl_output
+        return hostnode_files.parse_source(source, parse, "sysctl net.ipv4.conf output")
     return _read(os.listdir(CONF_DIR), hostnode_arpflux.VALID)
 
 
@@ -94,9 +92,11 @@ def detect(source=None):
         salt '*' arpflux.detect
         salt '*' arpflux.detect source=/tmp/bundle/ip-addr.json
     """
-    text = hostnode_files.read_source(source) if source else _run(["ip", "-json", "addr", "show"])
+    if source:
+        parse = hostnode_arpflux.subnet_groups
+        return hostnode_files.parse_source(source, parse, "ip -json addr output")
     try:
-        return hostnode_arpflux.subnet_groups(text)
+        return hostnode_arpflux.subnet_groups(_run(["ip", "-json", "addr", "show"]))
     except ValueError as exc:
         raise CommandExecutionError(str(exc)) from None
 

@@ -56,17 +56,17 @@ def read(source=None):
         salt -G 'hostnode_openvz:hardware_node' beancounters.read
         salt '*' beancounters.read source=/tmp/bundle/user_beancounters
     """
-    path = source or PROC
     if source:
-        text = hostnode_files.read_source(source)
-    elif os.path.exists(PROC):
+        parse = hostnode_beancounters.parse
+        return hostnode_files.parse_source(source, parse, "a copy of /proc/user_beancounters")
+    if os.path.exists(PROC):
         text = hostnode_files.read(PROC)
     else:
         raise SaltInvocationError(f"node: {PROC} does not exist (not an OpenVZ node?)")
     try:
         return hostnode_beancounters.parse(text)
     except ValueError as exc:
-        raise CommandExecutionError(f"{path}: {exc}") from None
+        raise CommandExecutionError(f"{PROC}: {exc}") from None
 
 
 def failures(source=None):

@@ -96,8 +96,11 @@ def info(bond, source=None):
 
 
 def _model(bond, source=None):
-    path = source or os.path.join(PROC_BONDING, bond)
-    text = hostnode_files.read_source(source) if source else hostnode_files.read(path)
+    if source:
+        parse = hostnode_bond.parse_bonding
+        return hostnode_files.parse_source(source, parse, "a copy of /proc/net/bonding/<bond>")
+    path = os.path.join(PROC_BONDING, bond)
+    text = hostnode_files.read(path)
     if text is None:
         raise SaltInvocationError(f"bond: {bond!r} is not a bond on this node")
     try:

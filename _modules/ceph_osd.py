@@ -46,11 +46,12 @@ def _run(argv, check=True):
 
 
 def _parsed(parser, argv, source):
-    text = hostnode_files.read_source(source) if source else _run(argv)
+    if source:
+        return hostnode_files.parse_source(source, parser, f"{' '.join(argv)} output")
     try:
-        return parser(text)
+        return parser(_run(argv))
     except ValueError as exc:
-        raise CommandExecutionError(f"{source or ' '.join(argv)}: {exc}") from None
+        raise CommandExecutionError(f"{' '.join(argv)}: {exc}") from None
 
 
 def list_(source=None):
@@ -69,13 +70,7 @@ def list_(source=None):
         salt '*' ceph_osd.list source=/tmp/bundle/raw-list.json
     """
     if source:
-        text = hostnode_files.read_source(source)
-        try:
-            lvm = hostnode_ceph.list_format(text) == "lvm"
-        except ValueError as exc:
-            raise CommandExecutionError(f"{source}: {exc}") from None
-        parser = hostnode_ceph.parse_lvm_list if lvm else hostnode_ceph.parse_raw_list
-        return _parsed(parser, None, source)
+        return hostnode_files.parse_source(source, _parse_list, "ceph-volume lvm/raw list output")
     lvm = _parsed(hostnode_ceph.parse_lvm_list,
                   ["ceph-volume", "lvm", "list", "--format", "json"], None)  # fmt: skip
     raw = _parsed(hostnode_ceph.parse_raw_list,
@@ -83,6 +78,12 @@ def list_(source=None):
     known = {osd["osd_fsid"] for osd in lvm}
     return sorted(lvm + [osd for osd in raw if osd["osd_fsid"] not in known],
                   key=lambda osd: osd["id"])  # fmt: skip
+
+
+def _parse_list(text):
+    """Saved ``ceph-volume lvm list`` or ``raw list`` JSON, told apart by its shape."""
+    lvm = hostnode_ceph.list_format(text) == "lvm"
+    return (hostnode_ceph.parse_lvm_list if lvm else hostnode_ceph.parse_raw_list)(text)
 
 
 def tree(source=None):

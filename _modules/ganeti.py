@@ -99,8 +99,12 @@ def cluster_info(source=None):
         salt 'hv1*' ganeti.cluster_info
         salt-call ganeti.cluster_info source=/tmp/gnt-cluster-info.txt
     """
-    text = hostnode_files.read_source(source) if source else _run(["gnt-cluster", "info"])
-    return _parsed(hostnode_ganeti.parse_cluster_info, text, source or "gnt-cluster info")
+    if source:
+        parse = hostnode_ganeti.parse_cluster_info
+        return hostnode_files.parse_source(source, parse, "gnt-cluster info output")
+    return _parsed(
+        hostnode_ganeti.parse_cluster_info, _run(["gnt-cluster", "info"]), "gnt-cluster info"
+    )
 
 
 def nodes(source=None):
@@ -115,13 +119,13 @@ def nodes(source=None):
         salt 'hv1*' ganeti.nodes
     """
     if source:
-        text = hostnode_files.read_source(source)
-    else:
-        text = _run([
-            "gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
-            "-o", ",".join(hostnode_ganeti.NODE_FIELDS),
-        ])  # fmt: skip
-    return _parsed(hostnode_ganeti.parse_node_list, text, source or "gnt-node list")
+        parse = hostnode_ganeti.parse_node_list
+        return hostnode_files.parse_source(source, parse, "gnt-node list output")
+    text = _run([
+        "gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
+        "-o", ",".join(hostnode_ganeti.NODE_FIELDS),
+    ])  # fmt: skip
+    return _parsed(hostnode_ganeti.parse_node_list, text, "gnt-node list")
 
 
 def _parsed(parser, text, where):
@@ -142,10 +146,13 @@ def members(source=None):
 
         salt 'hv1*' ganeti.members
     """
-    path = source or _rooted(NODE_LIST)
-    if not source and not os.path.exists(path):
+    if source:
+        parse = hostnode_ganeti.parse_ssconf_list
+        return hostnode_files.parse_source(source, parse, "a copy of ssconf_node_list")
+    path = _rooted(NODE_LIST)
+    if not os.path.exists(path):
         return []
-    return _parsed(hostnode_ganeti.parse_ssconf_list, hostnode_files.read_source(path), path)
+    return _parsed(hostnode_ganeti.parse_ssconf_list, hostnode_files.read(path), path)
 
 
 def _apply(plan, test):

@@ -43,18 +43,17 @@ def _run(argv, timeout=None):
 
 def _parsed(parser, argv, source, empty_when=None):
     if source:
-        text = hostnode_files.read_source(source)
-    else:
-        try:
-            text = _run(argv)
-        except CommandExecutionError as exc:
-            if empty_when and empty_when in str(exc):
-                return []
-            raise
+        return hostnode_files.parse_source(source, parser, f"{' '.join(argv[:3])} output")
+    try:
+        text = _run(argv)
+    except CommandExecutionError as exc:
+        if empty_when and empty_when in str(exc):
+            return []
+        raise
     try:
         return parser(text)
     except ValueError as exc:
-        raise CommandExecutionError(f"{source or ' '.join(argv)}: {exc}") from None
+        raise CommandExecutionError(f"{' '.join(argv)}: {exc}") from None
 
 
 def discover(portal=None, source=None):

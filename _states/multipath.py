@@ -35,8 +35,9 @@ def __virtual__():
 
 def configured(name, config):
     """
-    ``/etc/multipath.conf`` holds config (multipath.conf(5) sections as a mapping), checked by
-    ``multipath -t`` before it is written; a running multipathd rereads it, only on a change.
+    The file name (``/etc/multipath.conf``, or a drop-in ``/etc/multipath/conf.d/<x>.conf``)
+    holds config (multipath.conf(5) sections as a mapping), checked by ``multipath -t`` before
+    it is written; a running multipathd rereads it, only on a change.
 
     .. code-block:: yaml
 
@@ -50,7 +51,7 @@ def configured(name, config):
     """
 
     def converge(test):
-        return __salt__["multipath.configure"](config, test=test)
+        return __salt__["multipath.configure"](config, name, test=test)
 
     return hostnode_state.run(name, converge, bool(__opts__["test"]), "multipath.conf")
 

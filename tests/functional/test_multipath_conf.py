@@ -46,3 +46,14 @@ def test_the_real_multipath_t_accepts_and_refuses(config_root):
         multipath.configure(bad_value)
     assert multipath.configure(good) == {}
     assert os.path.exists("/etc/multipath.conf") == live
+
+
+def test_a_drop_in_is_read_by_the_real_multipath_t_where_multipathd_reads_it(config_root):
+    name = "/etc/multipath/conf.d/hostnode.conf"
+    live = os.path.exists(name)
+    bad = {"defaults": {"no_such_keyword": 7}}
+    with pytest.raises(SaltInvocationError, match=r"invalid keyword in the defaults section"):
+        multipath.configure(bad, name)
+    changes = multipath.configure({"defaults": {"polling_interval": 5}}, name)
+    assert changes["file"]["path"] == str(config_root / name[1:])
+    assert os.path.exists(name) == live

@@ -243,7 +243,7 @@ def test_members_from_the_masters_ssconf_node_list(config_root, tmp_path):
     assert ganeti.members() == []  # no cluster on this node
     garbled = tmp_path / "ssconf_node_list"
     garbled.write_text("node1.guest.example.net\nnot a name\n")
-    with pytest.raises(CommandExecutionError, match="line 2: 'not a name' is not a node name"):
+    with pytest.raises(CommandExecutionError, match="ssconf_node_list: line 2: not a copy of"):
         ganeti.members(source=str(garbled))
 
 

@@ -105,7 +105,7 @@ def test_bad_input_runs_nothing(iscsiadm, tmp_path):
         iscsi.sessions(source=str(noise))
     garbled = tmp_path / "garbled"
     garbled.write_text("tcp: [1] 127.0.0.1:3260,1\n")
-    with pytest.raises(CommandExecutionError, match="garbled: line 1: not a session line"):
+    with pytest.raises(CommandExecutionError, match="garbled: line 1: not iscsiadm -m session"):
         iscsi.sessions(source=str(garbled))
     assert iscsiadm.calls == []
 

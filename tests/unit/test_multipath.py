@@ -89,6 +89,116 @@ def test_truncated_output_names_the_line(text, message):
         hostnode_multipath.parse_ll(text)
 
 
+# Real outputs of other releases and hosts (see tests/fixtures/multipath/README.md): per map
+# its name, dm, path group statuses and prios, and per path device, dm state and checker.
+OTHER_RELEASES = {
+    "opensvc-0.4.5-l-no-checker.txt": [
+        ("mpath1", None, [("active", 0), ("enabled", 0)],
+         {"sda": ("active", "undef"), "sde": ("active", "undef"), "sdf": ("active", "undef"),
+          "sdi": ("active", "undef"), "sdc": ("active", "undef"), "sdd": ("active", "undef"),
+          "sdh": ("active", "undef"), "sdb": ("active", "undef")}),
+    ],
+    "checkmk-l-dm-state-only.txt": [
+        ("mpath1", None, [("active", 0)], {"sdd": ("active", "undef")}),
+    ],
+    "checkmk-no-alias-no-dm.txt": [
+        ("360a980004334644d654a364469555a76", None, [("active", 0)],
+         {"sdc": ("active", "ready"), "sdl": ("active", "ready")}),
+    ],
+    "ubuntu-forums-0.4.8-create-no-dm.txt": [
+        ("netapp", None, [("undef", 1)] * 4,
+         {"sda": ("undef", "ready"), "sdb": ("undef", "ready"), "sdc": ("undef", "ready"),
+          "sdd": ("undef", "ready")}),
+    ],
+    "checkmk-glued-dm.txt": [
+        ("360a980004334644d654a316e65306e51", "dm-4", [("active", 0), ("enabled", 0)],
+         {"sdg": ("active", "undef"), "sdl": ("active", "undef")}),
+    ],
+    "checkmk-ddn-two-failed.txt": [
+        ("SDDN_S2A_9900_1308xxxxxxxx", "dm-13", [("active", 0), ("enabled", 0)],
+         {"sdaj": ("failed", "undef"), "sdbh": ("failed", "undef"), "sddd": ("active", "undef"),
+          "sdeb": ("active", "undef"), "sdcf": ("active", "undef"), "sdl": ("active", "undef")}),
+    ],
+    "checkmk-two-maps-negative-prio.txt": [
+        ("anzvol2", "dm-15", [("active", -6)],
+         {d: ("active", "undef") for d in ("sdbf", "sdau", "sdaj", "sdy", "sdn", "sdc")}),
+        ("anzvol1", "dm-16", [("active", -6)],
+         {d: ("active", "undef") for d in ("sdbe", "sdat", "sdai", "sdx", "sdm", "sdb")}),
+    ],
+    "checkmk-exadata-host-number-widths.txt": [
+        ("iqn.2015-05.com.oracle:QD_DG_VOTE101_EXAO2ADM1VM101", "dm-7",
+         [("active", 0)] + [("enabled", 0)] * 3,
+         {d: ("active", "undef") for d in ("sdg", "sdh", "sdi", "sdj")}),
+    ],
+    "checkmk-rhel6-wwid-with-spaces.txt": [
+        ("1IET     00010001", "dm-4", [("active", 0)] + [("enabled", 0)] * 3,
+         {d: ("active", "undef") for d in ("sdk", "sdj", "sdg", "sdi")}),
+    ],
+    "checkmk-sles11-padded-devices.txt": [
+        ("3600508b40006d7da0001a00004740000", "dm-0", [("active", -1), ("enabled", -1)],
+         {d: ("active", "undef") for d in ("sda", "sdo", "sdv", "sdh")}),
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(OTHER_RELEASES))
+def test_every_release_and_padding_parses(case):
+    maps = hostnode_multipath.parse_ll(fixture_text("multipath", case))
+    assert [
+        (
+            m["name"],
+            m["dm"],
+            [(g["status"], g["prio"]) for g in m["groups"]],
+            {p["device"]: (p["dm_state"], p["checker"]) for g in m["groups"] for p in g["paths"]},
+        )
+        for m in maps
+    ] == OTHER_RELEASES[case]
+
+
+def test_a_degraded_bracket_map_reports_its_failed_paths():
+    maps = hostnode_multipath.parse_ll(fixture_text("multipath", "checkmk-ddn-two-failed.txt"))
+    assert hostnode_multipath.health(maps)["SDDN_S2A_9900_1308xxxxxxxx"] == {
+        "paths": 6, "active": 4, "failed": ["sdaj", "sdbh"], "healthy": False
+    }  # fmt: skip
+
+
+def test_old_headers_and_size_lines_fill_what_they_print():
+    (old,) = hostnode_multipath.parse_ll(
+        fixture_text("multipath", "opensvc-0.4.5-l-no-checker.txt")
+    )
+    assert (old["wwid"], old["size"], old["features"], old["hwhandler"], old["vendor"]) == (
+        "3600508b4000971ca0000f00010650000", "404 GB", "1 queue_if_no_path", "0", None
+    )  # fmt: skip
+    (dry,) = hostnode_multipath.parse_ll(
+        fixture_text("multipath", "ubuntu-forums-0.4.8-create-no-dm.txt")
+    )
+    assert (dry["wwid"], dry["vendor"], dry["product"]) == (
+        "360a98000486e5770584a4a3944577365", "NETAPP", "LUN"
+    )  # fmt: skip
+
+
+def test_a_bold_header_from_a_terminal_parses():
+    lines = TREE.splitlines()
+    bold = "\n".join(["\x1b[1m" + lines[0] + "\x1b[0m", *lines[1:]])
+    assert hostnode_multipath.parse_ll(bold) == hostnode_multipath.parse_ll(TREE)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (" \\_ 1:0:1:0 sdd 8:48  [active]", " \\_ 1:0:1:0 sdd [active]", "line 5: a path line"),
+        ("\\_ round-robin 0 [active]", "\\_ round-robin 0 [prio=high]", "line 4: a group line"),
+        ('[size=41 GB][features="0"][hwhandler="0"]', "[size=41 GB][queue]", "line 3: a size"),
+        ("mpath1 (SIBM_____SwapA__________DA02BF71)", " mpath1", "line 2: a map header"),
+    ],
+)
+def test_a_line_shaped_like_the_topology_but_unreadable_is_an_error(old, new, message):
+    text = fixture_text("multipath", "checkmk-l-dm-state-only.txt")
+    assert old in text
+    with pytest.raises(ValueError, match=message):
+        hostnode_multipath.parse_ll(text.replace(old, new))
+
+
 def test_min_paths_decides_health():
     maps = hostnode_multipath.parse_ll(TREE)
     assert hostnode_multipath.health(maps, 2)["mpatha"]["healthy"] is True
@@ -111,7 +221,7 @@ def test_module_reads_saved_output_and_validates(tmp_path):
         multipath.maps(source=str(tmp_path / "missing"))
     broken = tmp_path / "broken"
     broken.write_text(TREE.splitlines()[0] + "\n")
-    with pytest.raises(CommandExecutionError, match="ends without its size line"):
+    with pytest.raises(CommandExecutionError, match="broken: line 1: not multipath -ll or"):
         multipath.maps(source=str(broken))
     assert multipath.__salt__["cmd.run_all"].calls == []
 

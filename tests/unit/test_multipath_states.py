@@ -150,6 +150,23 @@ def test_configure_predicts_writes_reconfigures_then_does_nothing(table, config_
     assert len(table.calls) == before  # an unchanged file is neither validated nor reread
 
 
+def test_the_state_manages_the_file_its_name_names(table, config_root):
+    state = load_module("states", "multipath")
+    state.__salt__ = {"multipath.configure": multipath.configure}
+    state.__opts__ = {"test": False}
+    name = "/etc/multipath/conf.d/hostnode.conf"
+    ret = state.configured(name, CONFIG)
+    assert (ret["result"], ret["changes"]["file"]["path"]) == (True, str(config_root) + name)
+    assert (config_root / name[1:]).read_text() == hostnode_multipath_conf.render(CONFIG)
+    assert not (config_root / "etc/multipath.conf").exists()
+    (argv, _), *_ = [call for call in table.calls if validation_argv(call[0])]
+    assert argv[-1] == name  # multipath -t reads the candidate where multipathd will
+    refused = state.configured("/srv/multipath.conf", CONFIG)
+    assert (refused["result"], refused["changes"]) == (False, {})
+    assert refused["comment"].startswith("path: '/srv/multipath.conf' is not /etc/multipath.conf")
+    assert not (config_root / "srv").exists()
+
+
 def test_a_config_multipath_rejects_is_not_written(table, config_root):
     table.stderr = fixture_text("multipath", "t-invalid-keyword.stderr.txt")
     with pytest.raises(SaltInvocationError, match="multipath -t rejects the configuration: "):

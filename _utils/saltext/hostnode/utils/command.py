@@ -8,10 +8,20 @@ module has a single place that touches the system and tests replace exactly that
 from salt.exceptions import CommandExecutionError
 
 
+class CommandTimeout(CommandExecutionError):
+    """A command killed after timeout seconds without an answer (``command``, ``timeout``)."""
+
+    def __init__(self, argv, timeout):
+        self.command, self.timeout = " ".join(argv), timeout
+        super().__init__(f"{self.command}: no answer within {timeout} s, killed")
+
+
 def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False, check=True):
     """
     Run argv without a shell; return stdout (and stderr, with_stderr), or raise
-    CommandExecutionError with stderr. timeout (seconds) kills a command that hangs. With
+    CommandExecutionError with stderr. timeout (seconds) kills a command that hangs, which
+    raises CommandTimeout whatever check says (Salt's cmd.run_all, in 3006 and 3008, returns
+    retcode 1 and stdout "<command> : Timed out after <timeout> seconds" for it). With
     check=False, return the whole result (retcode, stdout, stderr) whatever the exit code:
     for tools whose answer is the exit code.
     """
@@ -25,6 +35,9 @@ def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False, check=Tr
         ignore_retcode=True,
         output_loglevel="trace",
     )
+    timed_out = f" : Timed out after {timeout} seconds"
+    if timeout and result["retcode"] == 1 and str(result["stdout"]).endswith(timed_out):
+        raise CommandTimeout(argv, timeout)
     if not check:
         return result
     if result["retcode"] != 0:

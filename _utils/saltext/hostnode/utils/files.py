@@ -11,6 +11,7 @@ import difflib
 import errno
 import fcntl
 import os
+import re
 import secrets
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -44,6 +45,27 @@ def read_source(path):
         raise SaltInvocationError(f"source: {path} is a directory") from None
     except UnicodeDecodeError as exc:
         raise CommandExecutionError(f"{path}: not text (byte {exc.start} is not UTF-8)") from None
+
+
+_LINE = re.compile(r"^[^'\"]*?\bline (\d+)\b")
+
+
+def parse_source(path, parser, what):
+    """
+    parser(text) of the saved tool output given as ``source=``, read by read_source. source=
+    reads any file the minion can (as root): a parse error is a CommandExecutionError naming
+    path, what it is not, and the line when the parser's ValueError names one before quoting
+    anything (``line N: ...``, ``<tool> line N: ...``: the parsers' conventions), but never the
+    parser's message itself, which may quote the file
+    (``iscsi.sessions source=/etc/shadow`` must not answer with shadow's first line).
+    """
+    text = read_source(path)
+    try:
+        return parser(text)
+    except ValueError as exc:
+        line = _LINE.match(str(exc))
+        where = f": line {line[1]}" if line else ""
+        raise CommandExecutionError(f"source: {path}{where}: not {what}") from None
 
 
 def diff(path, old, new):

@@ -10,7 +10,10 @@ Two layouts exist: the bracket layout of multipath-tools up to 0.4.8 and the tre
                  "paths": [{"hctl", "device", "devnum", "dm_state", "checker", "online"}]}]}
 
 ``name`` is the alias, or the wwid when the map has none; ``online`` is None in the bracket
-layout, which does not print it. A path that is missing is printed ``#:#:#:# - #:#``.
+layout, which does not print it. A path that is missing is printed ``#:#:#:# - #:#``. What an
+old release leaves out is what it did not know: ``dm``, ``vendor``, ``product``, ``features``
+and ``hwhandler`` are None, a group's status and a path's dm and checker states ``undef``, and
+a group's prio 0 (0.4.5 and 0.4.6 print ``[prio=N]`` only when N is not 0).
 """
 
 import json
@@ -24,25 +27,44 @@ NO_DRIVER = (
     "DM multipath kernel driver not loaded",
     "Failure to communicate with kernel device-mapper",
 )
+# The map header of every release: "[action: ]name[ (wwid)][ dm-N][ vendor,product]", in bold
+# (ANSI escapes) on a terminal from 0.4.9 on. 0.4.5 to 0.4.7 print no dm-N, no vendor and no
+# product; 0.4.8 pads vendor and product; RHEL 5 has been seen gluing the dm-N to the wwid.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _HEADER = re.compile(
-    r"^(?:(?:create|reload|switchpg): )?(?P<head>.*?)\s*(?P<dm>dm-\d+)(?:\s+(?P<vp>\S.*?))?\s*$"
+    r"^(?:(?:create|reload|switchpg|rename|reject|resize|unchanged): )?(?P<head>\S.*?)"
+    r"(?: *(?P<dm>dm-\d+)|\s+(?:n/a|undef))?(?:\s+(?P<vendor>\S+) *,(?P<product>.*?))?\s*$"
 )
 _SIZE = re.compile(
     r"^size=(?P<size>\S+) features='(?P<features>[^']*)' hwhandler='(?P<hwhandler>[^']*)'"
 )
 _OLD_SIZE = re.compile(
-    r"^\[size=(?P<size>[^\]]*)\]\[features=(?P<features>[^\]]*)\]"
-    r"\[hwhandler=(?P<hwhandler>[^\]]*)\]"
+    r'^\[size=(?P<size>[^\]]+)\](?:\[features="?(?P<features>[^\]"]*)"?\])?'
+    r'(?:\[hwhandler="?(?P<hwhandler>[^\]"]*)"?\])?(?:\[(?:rw|ro|n/a)\])?\s*$'
 )
 _GROUP = re.compile(
     r"^[|` ]*[|`]-\+- policy='(?P<policy>[^']*)' prio=(?P<prio>-?\d+) status=(?P<status>\S+)"
 )
 _OLD_GROUP = re.compile(
-    r"^\\_ (?P<policy>\S+(?: \d+)?) \[prio=(?P<prio>-?\d+)\]\[(?P<status>\w+)\]"
+    r"^\\_ (?P<policy>[^\[]*?) *(?:\[prio=(?P<prio>-?\d+)\])?(?:\[(?P<status>\w+)\])?\s*$"
 )
-_HCTL_DEV = r"(?P<hctl>\d+:\d+:\d+:\d+|#:#:#:#) (?P<device>\S+) +(?P<devnum>\d+:\d+|#:#) +"
-_PATH = re.compile(r"^[|` ]*[|`]- " + _HCTL_DEV + r"(?P<states>\S.*?)\s*$")
-_OLD_PATH = re.compile(r"^ +\\_ " + _HCTL_DEV + r"\[(?P<dm_state>\w+)\]\[(?P<checker>[^\]]+)\]")
+# Columns are padded to the widest H:C:T:L, device and dev_t of the output.
+_HCTL_DEV = r"(?P<hctl>\d+:\d+:\d+:\d+|#:#:#:#) +(?P<device>\S+) +(?P<devnum>\d+:\d+|#:#)"
+_PATH = re.compile(r"^[|` ]*[|`]- " + _HCTL_DEV + r" +(?P<states>\S.*?)\s*$")
+_OLD_PATH = re.compile(
+    r"^ +\\_ " + _HCTL_DEV + r" *(?:\[(?P<dm_state>active|failed|undef)\])?"
+    r"(?:\[(?P<checker>[^\]]+)\])?(?:\[claimed\])?(?: +(?P<online>running|offline))?\s*$"
+)
+# The shape of each kind of line: a line of that shape that its regex cannot read is an error,
+# never a log line.
+_SHAPES = (
+    (re.compile(r"^[|` ]*[|`]-\+- "), "group", _GROUP),
+    (re.compile(r"^[|` ]*[|`]- "), "path", _PATH),
+    (re.compile(r"^\\_ "), "group", _OLD_GROUP),
+    (re.compile(r"^ +\\_ "), "path", _OLD_PATH),
+    (re.compile(r"^size="), "size", _SIZE),
+    (re.compile(r"^\[size="), "size", _OLD_SIZE),
+)
 FAILED_CHECKER = ("faulty", "shaky")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -57,24 +79,34 @@ def parse_ll(text):
           |- 7:0:0:0 sda 8:0  active ready running
           `- 6:0:0:0 sdb 8:16 active ready running
 
-    or the bracket layout (``[size=..][features=..]``, ``\\_ round-robin 0 [prio=1][active]``,
-    `` \\_ 3:0:1:4 sdk 8:160 [active][ready]``). Log, warning and debug lines between maps are
-    skipped; "DM multipath kernel driver not loaded" means no maps. A path or path group
-    outside a map, a map without its size line, or a line with control characters (binary
-    noise is no log line) is a ValueError naming the line.
+    or the bracket layout of 0.4.5 to 0.4.8::
+
+        mpath1 (3600508b4000971ca0000f00010650000)
+        [size=404 GB][features="1 queue_if_no_path"][hwhandler="0"]
+        \\_ round-robin 0 [active]
+         \\_ 0:0:0:2 sda 8:0   [active]
+
+    (later ``[size=100G][features=1 queue_if_no_path][hwhandler=1 emc][rw]``,
+    ``\\_ round-robin 0 [prio=1][active]``, `` \\_ 3:0:1:4 sdk 8:160 [active][ready]``). A map
+    header is the line before a size line. Log, warning and debug lines between maps are
+    skipped; "DM multipath kernel driver not loaded" means no maps. A line shaped like a size
+    line, path group or path that does not read as one, a path or path group outside a map, a
+    map header (a line naming a dm-N) without its size line, or a line with control characters
+    (binary noise is no log line) is a ValueError naming the line.
     """
-    maps, current, pending = [], None, None
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = _ANSI.sub("", text).splitlines()
+    for number, line in enumerate(lines, 1):
         if _CONTROL.search(line):
             raise ValueError(f"line {number}: control characters: not multipath -ll output")
-        kind, match = _classify(line)
-        if pending is not None:
-            if kind != "size":
-                raise ValueError(f"line {number}: map {pending['name']!r} has no size line")
-            pending.update(size=match["size"], features=match["features"].strip(),
-                           hwhandler=match["hwhandler"].strip())  # fmt: skip
-            maps.append(pending)
-            current, pending = pending, None
+    read = [_classify(line, number) for number, line in enumerate(lines, 1)]
+    maps, current = [], None
+    for index, (kind, match) in enumerate(read):
+        number = index + 1
+        if kind == "size":
+            if index == 0 or read[index - 1][0] is not None:
+                raise ValueError(f"line {number}: a size line without its map header")
+            current = _map(lines[index - 1], index, match)
+            maps.append(current)
         elif kind == "group":
             _need(current, number, "path group")
             current["groups"].append(_group(match))
@@ -83,12 +115,10 @@ def parse_ll(text):
             if not current["groups"]:
                 raise ValueError(f"line {number}: a path before any path group")
             current["groups"][-1]["paths"].append(_path(match, number))
-        elif kind == "header":
-            pending, current = _map(match), None
         else:
-            current = None  # noise between maps ends the map before it
-    if pending is not None:
-        raise ValueError(f"map {pending['name']!r} ends without its size line")
+            if number == len(read) or read[index + 1][0] != "size":
+                _refuse_headless(lines[index], number, number == len(read))
+            current = None  # a log line ends the map before it; a header starts the next
     return maps
 
 
@@ -159,27 +189,25 @@ def format_size(sectors):
     return f"{size:.{1 if size < 10 else 0}f}{units[unit]}"
 
 
-def _classify(line):
-    """What a line of either layout is, with its match: one regex per line, chosen by shape."""
-    tree = line.lstrip(" |`")
-    if tree.startswith("-+- "):
-        kind, regex = "group", _GROUP
-    elif tree.startswith("- "):
-        kind, regex = "path", _PATH
-    elif line.startswith("\\_ "):
-        kind, regex = "group", _OLD_GROUP
-    elif line.startswith(" ") and line.lstrip().startswith("\\_ "):
-        kind, regex = "path", _OLD_PATH
-    elif line.startswith("size="):
-        kind, regex = "size", _SIZE
-    elif line.startswith("[size="):
-        kind, regex = "size", _OLD_SIZE
-    elif not line[:1].isspace() and " | " not in line:
-        kind, regex = "header", _HEADER
-    else:
-        return None, None
-    match = regex.match(line)
-    return (kind, match) if match else (None, None)
+def _classify(line, number):
+    """What a line is, by its shape, with its match: ``(None, None)`` for any other line."""
+    for shape, kind, regex in _SHAPES:
+        if shape.match(line):
+            match = regex.match(line)
+            if match is None:
+                raise ValueError(f"line {number}: a {kind} line that does not read as one")
+            return kind, match
+    return None, None
+
+
+def _refuse_headless(line, number, last):
+    """A line naming a dm-N as a map header does, without the size line that must follow."""
+    match = None if line[:1].isspace() or " | " in line else _HEADER.match(line)
+    if match and match["dm"]:
+        name = _names(match["head"])[0]
+        if last:
+            raise ValueError(f"line {number}: map {name!r} ends without its size line")
+        raise ValueError(f"line {number + 1}: map {name!r} has no size line")
 
 
 def _need(current, number, what):
@@ -187,30 +215,41 @@ def _need(current, number, what):
         raise ValueError(f"line {number}: a {what} outside any map")
 
 
-def _map(match):
-    head = match["head"]
-    alias, wwid = None, head
+def _names(head):
+    """(name, wwid) of a header's ``alias (wwid)`` or ``wwid``."""
     if head.endswith(")") and " (" in head:
         alias, wwid = head[:-1].split(" (", 1)
-    vendor, _, product = (match["vp"] or "").partition(",")
+        return alias, wwid
+    return head, head
+
+
+def _map(line, number, size):
+    header = None if line[:1].isspace() else _HEADER.match(line)
+    if header is None:
+        raise ValueError(f"line {number}: a map header that does not read as one")
+    name, wwid = _names(header["head"])
     return {
-        "name": alias or wwid,
+        "name": name,
         "wwid": wwid,
-        "dm": match["dm"],
-        "vendor": vendor.strip() or None,
-        "product": product.strip() or None,
-        "size": None,
-        "features": None,
-        "hwhandler": None,
+        "dm": header["dm"],
+        "vendor": (header["vendor"] or "").strip() or None,
+        "product": (header["product"] or "").strip() or None,
+        "size": size["size"],
+        "features": _strip(size["features"]),
+        "hwhandler": _strip(size["hwhandler"]),
         "groups": [],
     }
+
+
+def _strip(value):
+    return None if value is None else value.strip()
 
 
 def _group(match):
     return {
         "policy": match["policy"],
-        "prio": int(match["prio"]),
-        "status": match["status"],
+        "prio": int(match["prio"] or 0),
+        "status": match["status"] or "undef",
         "paths": [],
     }
 
@@ -223,7 +262,7 @@ def _path(match, number):
             raise ValueError(f"line {number}: a path needs dm, checker and device states")
         fields.update(dm_state=words[0], checker=" ".join(words[1:-1]), online=words[-1])
     else:
-        fields["online"] = None
+        fields.update(dm_state=fields["dm_state"] or "undef", checker=fields["checker"] or "undef")
     return fields
 
 

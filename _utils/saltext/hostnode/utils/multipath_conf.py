@@ -108,6 +108,9 @@ def _value(value, where):
     raise ValueError(f"{where}: {value!r} is not a multipath.conf value (yes/no, number, text)")
 
 
+_FILES = re.compile(r"/etc/multipath(?:\.conf|/conf\.d/)")
+
+
 def problems(stderr):
     """
     The complaints ``multipath -t`` printed about a configuration (it exits 0 even for an
@@ -115,12 +118,13 @@ def problems(stderr):
 
         15040.819320 | /etc/multipath.conf line 3, invalid keyword in the defaults section: foo
 
-    Lines about this machine rather than the file (open fds limit, device-mapper) are not
-    complaints about the configuration and are left out.
+    or about a drop-in (``/etc/multipath/conf.d/<x>.conf line 2, ...``). Lines about this
+    machine rather than the files (open fds limit, device-mapper) are not complaints about the
+    configuration and are left out.
     """
     found = []
     for line in stderr.splitlines():
         text = _STAMP.sub("", line).strip()
-        if "multipath.conf" in text or "missing vendor or product" in text:
+        if _FILES.search(text) or "missing vendor or product" in text:
             found.append(text)
     return found
