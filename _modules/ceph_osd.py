@@ -13,6 +13,7 @@ Without systemd as PID 1 (containers, the test guests) an activated OSD is start
 """
 
 import os
+import socket
 import time
 
 import salt.utils.path
@@ -27,6 +28,7 @@ from saltext.hostnode.utils import ceph as hostnode_ceph
 from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import disks as hostnode_disks
 from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "ceph_osd"
 __func_alias__ = {"list_": "list"}
@@ -348,13 +350,31 @@ def _systemd():
     return os.path.isdir("/run/systemd/system")
 
 
+def crush_host():
+    """
+    The CRUSH host bucket of this node, the only one whose OSDs it may remove: the option
+    ``hostnode:crush_host`` (minion config ``hostnode: {crush_host: NAME}``, for a host whose
+    ceph.conf sets a ``crush_location`` of its own), else the short hostname, where ceph-osd
+    places itself by default (``host=<short hostname>``).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.crush_host
+    """
+    return __salt__["config.get"]("hostnode:crush_host") or socket.gethostname().split(".")[0]
+
+
 def remove(osd_id, zap=False, force=False, timeout=600, test=False):
     """
     Remove osd_id safely: out, wait until safe-to-destroy (the cluster has its data
-    elsewhere), ok-to-stop, stop, purge, and with zap wipe its devices. An OSD that does not
-    become safe within timeout seconds is left out but running, and the call fails; force
-    skips the cluster's answers. Returns ``{"osd_id", "commands"}``; test=True runs nothing
-    that writes.
+    elsewhere), ok-to-stop, stop, purge, and with zap wipe its devices. An OSD under another
+    CRUSH host than this node's (``crush_host``) is refused, naming that host, before
+    anything changes. An OSD that does not become safe within timeout seconds is left out but
+    running, and the call fails; force skips the cluster's answers. Returns ``{"osd_id",
+    "commands"}`` (``{}`` when it is no longer in the cluster); test=True runs nothing that
+    writes.
 
     CLI Example:
 
@@ -364,20 +384,72 @@ def remove(osd_id, zap=False, force=False, timeout=600, test=False):
         salt '*' ceph_osd.remove 3 zap=True
     """
     osd_id = _osd_id(osd_id)
-    if osd_id not in {osd["id"] for osd in tree()}:
-        return {}
+    done = retire([osd_id], zap, force, timeout, test)
+    return {"osd_id": osd_id, **done[f"osd.{osd_id}"]} if done else {}
+
+
+def retire(osd_ids, zap=False, force=False, timeout=600, test=False):
+    """
+    Remove each of osd_ids still in the cluster as ``remove`` does, one after the other, once
+    all of them are proven to be under this node's CRUSH host (``crush_host``): one under
+    another host refuses the whole call before anything changes, naming where it is. Returns
+    ``{"osd.ID": {"commands"}}`` of the OSDs removed (test: to remove). When a command fails,
+    the error's ``info`` holds the OSDs removed before it.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' ceph_osd.retire '[3, 4]' test=True
+    """
+    ids = [_osd_id(value) for value in hostnode_validate.as_list(osd_ids, "osd_ids")]
+    try:
+        ids = hostnode_ceph.own_osds(tree(), ids, crush_host())
+    except ValueError as exc:
+        raise SaltInvocationError(f"refused, nothing changed: {exc}") from None
+    done = {}
+    for osd_id in ids:
+        try:
+            done[f"osd.{osd_id}"] = {"commands": _remove(osd_id, zap, force, timeout, test)}
+        except CommandExecutionError as exc:
+            exc.info = done
+            raise
+    return done
+
+
+def purge_host(host, zap=False, force=False, timeout=600, test=False):
+    """
+    Remove every OSD under the CRUSH host bucket host, which must be this node's
+    (``crush_host``): naming it is the confirmation. Each is drained and purged as ``remove``
+    does. Returns ``{"osd.ID": {"commands"}}`` as ``retire``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'stor1*' ceph_osd.purge_host stor1 test=True
+    """
+    here = crush_host()
+    if host != here:
+        raise SaltInvocationError(
+            f"host: {host!r} is not this node's CRUSH host ({here}): nothing purged"
+        )
+    return retire([osd["id"] for osd in tree() if osd["host"] == here], zap, force, timeout, test)
+
+
+def _remove(osd_id, zap, force, timeout, test):
+    """The commands that remove osd_id, run unless test (its host already checked)."""
     fsid = cluster_fsid()
     local = [o for o in list_() if o["id"] == osd_id and o["cluster_fsid"] == fsid]
     devices = [d for osd in local for d in osd["devices"]] if zap else []
     steps = hostnode_ceph.remove_commands(osd_id, devices, _systemd(), _pid(osd_id))
     commands = [*steps["out"], *steps["purge"]]
-    if test:
-        return {"osd_id": osd_id, "commands": commands}
-    _execute(steps["out"])
-    if not force:
-        _wait_safe(osd_id, timeout)
-    _execute(steps["purge"])
-    return {"osd_id": osd_id, "commands": commands}
+    if not test:
+        _execute(steps["out"])
+        if not force:
+            _wait_safe(osd_id, timeout)
+        _execute(steps["purge"])
+    return commands
 
 
 def _osd_id(value):

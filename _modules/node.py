@@ -673,12 +673,16 @@ def formulas(role_formulas):
     return found
 
 
-def pillar(formula, defaults):
+def pillar(formula, defaults, moved=None):
     """
     The formula's pillar ``hostnode:<formula>`` merged over its defaults (as ``pillar.get``
     with ``merge=True``), after checking that every key of it is one the defaults know: a
     misspelt key is refused with CommandExecutionError naming it, not ignored. Each formula's
     map.jinja calls it, so the SLS fails to render and nothing changes.
+
+    moved
+        ``{key: where it lives now}`` for keys of earlier releases: a pillar still holding
+        one is refused with its new place.
 
     CLI Example:
 
@@ -691,8 +695,14 @@ def pillar(formula, defaults):
     if not isinstance(defaults, dict):
         raise SaltInvocationError(f"defaults: a mapping, got {defaults!r}")
     key = f"hostnode:{formula}"
+    value = __salt__["pillar.get"](key, None)
+    for old, new in (moved or {}).items():
+        if isinstance(value, dict) and old in value:
+            raise CommandExecutionError(
+                f"pillar refused, nothing changed: {key}:{old}: moved to {new}"
+            )
     try:
-        hostnode_validate.known_keys(__salt__["pillar.get"](key, None), defaults, key)
+        hostnode_validate.known_keys(value, defaults, key)
     except SaltInvocationError as exc:
         raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
     return __salt__["pillar.get"](key, default=defaults, merge=True)

@@ -1,6 +1,7 @@
 """
 Ceph OSDs on this host's devices: created where missing (``present``), removed only when the
-cluster says their data is safe elsewhere (``absent``).
+cluster says their data is safe elsewhere (``absent``), all of this host's at once only when
+named (``host_purged``). Only OSDs under this node's CRUSH host are ever removed.
 
 .. code-block:: yaml
 
@@ -21,7 +22,6 @@ import saltext.hostnode
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
 from saltext.hostnode.utils import state as hostnode_state
-from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "ceph_osd"
 
@@ -53,8 +53,10 @@ def present(name, devices, method="raw", dmcrypt=False, expected_fsid=None):
 def absent(name, osd_ids, zap=False, force=False, timeout=600):
     """
     osd_ids are gone from the cluster: each taken out, waited for until safe-to-destroy,
-    stopped and purged (and its devices wiped with zap). An OSD the cluster cannot spare fails
-    the state and is left in, unless force.
+    stopped and purged (and its devices wiped with zap). Every one must be under this node's
+    CRUSH host (``ceph_osd.crush_host``): one under another host fails the state, naming that
+    host, before anything changes. An OSD the cluster cannot spare fails the state and is left
+    in, unless force.
 
     .. code-block:: yaml
 
@@ -65,11 +67,25 @@ def absent(name, osd_ids, zap=False, force=False, timeout=600):
     """
 
     def converge(test):
-        changes = {}
-        for osd_id in hostnode_validate.as_list(osd_ids, "osd_ids"):
-            done = __salt__["ceph_osd.remove"](osd_id, zap, force, timeout, test=test)
-            if done:
-                changes[f"osd.{done['osd_id']}"] = {"commands": done["commands"]}
-        return changes
+        return __salt__["ceph_osd.retire"](osd_ids, zap, force, timeout, test=test)
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), "OSDs of this host")
+
+
+def host_purged(name, confirm, zap=False, force=False, timeout=600):
+    """
+    Every OSD of this node is gone from the cluster, each drained and purged as ``absent``
+    does. confirm must be this node's CRUSH host name (``ceph_osd.crush_host``); anything else
+    fails the state and nothing changes.
+
+    .. code-block:: yaml
+
+        purge-every-osd-of-stor1:
+          ceph_osd.host_purged:
+            - confirm: stor1
+    """
+
+    def converge(test):
+        return __salt__["ceph_osd.purge_host"](confirm, zap, force, timeout, test=test)
 
     return hostnode_state.run(name, converge, bool(__opts__["test"]), "OSDs of this host")

@@ -1,12 +1,9 @@
-{#- Retires every OSD activated on this host (grain hostnode_ceph_osds), each drained until the
-    cluster says its data is safe elsewhere, then purged; the devices are not wiped. #}
-{%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ '/map.jinja' import ceph_osd with context %}
-{%- set osds = grains.get('hostnode_ceph_osds', {}) %}
-{%- if osds %}
+{#- Undoes what the formula made and nothing more: the formula writes no file, and its OSDs
+    hold the cluster's data, so clean leaves them alone. Purging every OSD of this host is
+    ceph_osd.purge_host, which needs the host named in pillar. #}
 
 hostnode-ceph-osd-clean:
-  ceph_osd.absent:
-    - osd_ids: {{ osds | list | map('int') | list | json }}
-    - timeout: {{ ceph_osd.drain_timeout | json }}
-{%- endif %}
+  test.show_notification:
+    - text: >-
+        ceph_osd.clean leaves this host's OSDs alone (they hold the cluster's data); to purge
+        all of them apply ceph_osd.purge_host

@@ -1,5 +1,5 @@
 {#- This host's OSDs: its devices from pillar carry OSDs of the expected cluster, and the OSDs
-    listed to retire are drained and purged. #}
+    listed to retire for this host (hosts:<minion id>:retire) are drained and purged. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import ceph_osd, host with context %}
 {%- if host.get('devices') %}
@@ -11,11 +11,11 @@ hostnode-ceph-osd-devices:
     - dmcrypt: {{ host.get('dmcrypt', ceph_osd.dmcrypt) | json }}
     - expected_fsid: {{ ceph_osd.expected_fsid | json }}
 {%- endif %}
-{%- if ceph_osd.retire %}
+{%- if host.get('retire') %}
 
 hostnode-ceph-osd-retire:
   ceph_osd.absent:
-    - osd_ids: {{ ceph_osd.retire | json }}
+    - osd_ids: {{ host.retire | json }}
     - zap: {{ ceph_osd.zap_retired | json }}
     - timeout: {{ ceph_osd.drain_timeout | json }}
 {%- endif %}

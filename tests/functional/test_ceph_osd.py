@@ -1,17 +1,20 @@
 """
 ceph_osd on a real one-host cluster (tests/ceph_cluster.py: Debian's ceph-mon, ceph-mgr and
 ceph-osd, loop devices, its own mount namespace), driven as a user drives it: `state.apply
-ceph_osd` with this host's devices in pillar, through bin/hostnode-call. Six devices of the
+ceph_osd` with this host's devices in pillar, through bin/hostnode-call. Seven devices of the
 session's cluster (``ceph_lab``, tests/conftest.py) are this module's own, and only the OSDs on
 them count (other modules may have OSDs in the cluster): three OSDs created (raw method: no
 device-mapper on this host), HEALTH_OK and a rados round trip, a second run without changes,
 test=True predicting the exact commands, three devices refused and left byte for byte as they
-were, and one OSD retired (drained, purged) while the cluster keeps its data.
+were, a fourth OSD under a second CRUSH host that this host refuses to retire or remove,
+clean leaving every OSD alone, purge_host taking exactly the named host's OSDs, and one OSD
+retired (drained, purged) while the cluster keeps its data.
 """
 
 import hashlib
 import json
 import pathlib
+import socket
 import threading
 
 import pytest
@@ -35,8 +38,8 @@ def checksum(device):
 
 @pytest.fixture(scope="module")
 def cluster(ceph_lab, tmp_path_factory):
-    """This module's share of the session's cluster: six devices, its own Salt home and pillar."""
-    lab = ceph_lab.lend(6)
+    """This module's share of the session's cluster: seven devices, its own Salt home and pillar."""
+    lab = ceph_lab.lend(7)
     lab.home = tmp_path_factory.mktemp("ceph-salt")
     pillar = lab.home / "pillar"
     pillar.mkdir()
@@ -65,11 +68,11 @@ def listed(cluster):
             if osd["cluster_fsid"] == cluster.fsid and set(osd["devices"]) <= ours]  # fmt: skip
 
 
-def apply(cluster, devices, *extra, retire=()):
-    """state.apply ceph_osd with this host's devices (and OSDs to retire) in pillar."""
-    pillar = {"hostnode": {"ceph_osd": {"hosts": {HOST: {"devices": devices}},
-                                        "retire": list(retire)}}}  # fmt: skip
-    returns = call(cluster, "state.apply", "ceph_osd", f"pillar={json.dumps(pillar)}", *extra)
+def apply(cluster, devices, *extra, retire=(), sls="ceph_osd", more=None):
+    """state.apply sls with this host's devices and OSDs to retire (and more) in pillar."""
+    host = {"devices": devices, "retire": list(retire), **(more or {}).get("host", {})}
+    pillar = {"hostnode": {"ceph_osd": {"hosts": {HOST: host}}, **(more or {}).get("top", {})}}
+    returns = call(cluster, "state.apply", sls, f"pillar={json.dumps(pillar)}", *extra)
     return {key.split("_|-")[1]: value for key, value in returns.items()}
 
 
@@ -153,6 +156,72 @@ def test_cephfs_rstats_of_a_real_filesystem(cluster, created):
                             check=False, env=salt_env(cluster))  # fmt: skip
     assert elsewhere.returncode != 0
     assert "/var/lib/ceph is not on CephFS" in elsewhere.stdout + elsewhere.stderr
+
+
+def placed(cluster):
+    """{osd id: (CRUSH host, up, in)} of the whole cluster."""
+    hosts = {child: node["name"] for node in cluster.ceph("osd", "tree")["nodes"]
+             if node["type"] == "host" for child in node["children"]}  # fmt: skip
+    return {osd["osd"]: (hosts.get(osd["osd"]), osd["up"], osd["in"])
+            for osd in cluster.ceph("osd", "dump")["osds"]}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def elsewhere(cluster, created):
+    """An OSD of a second CRUSH host: made on this module's seventh device, moved under host
+    `otherhost` as that host's ceph-osd would have placed it."""
+    osd_id = cluster.make_osd(cluster.devices[6])
+    cluster.run("ceph", "osd", "crush", "create-or-move", f"osd.{osd_id}", "0.0029",
+                "root=default", "host=otherhost")  # fmt: skip
+    cluster.wait(lambda: cluster.healthy([*created["ids"], osd_id]), 180, "HEALTH_OK, 4 OSDs")
+    return osd_id
+
+
+def test_an_osd_of_another_crush_host_is_refused_naming_it(cluster, created, elsewhere):
+    here = socket.gethostname().split(".")[0]
+    assert placed(cluster)[created["ids"][0]][0] == here  # ceph-osd placed ours under it
+    before = placed(cluster)
+    assert before[elsewhere] == ("otherhost", 1, 1)
+    wanted = [created["ids"][2], elsewhere]  # one of ours and the other host's: all refused
+    for extra in (["test=True"], []):
+        refused = apply(cluster, created["devices"], *extra, retire=wanted)[RETIRE]
+        assert refused["result"] is False and refused["changes"] == {}
+        assert refused["comment"] == (f"refused, nothing changed: not on this host ({here}): "
+                                      f"osd.{elsewhere} is on host otherhost")  # fmt: skip
+    done = cluster.run(str(REPO / "bin/hostnode-call"), "ceph_osd.remove", str(elsewhere),
+                       check=False, env=salt_env(cluster))  # fmt: skip
+    assert done.returncode != 0 and f"osd.{elsewhere} is on host otherhost" in done.stderr
+    assert placed(cluster) == before
+
+
+def test_clean_leaves_every_osd_alone(cluster, created, elsewhere):
+    before = placed(cluster)
+    # the grain lists this host's OSDs: all of them are there for clean to leave alone
+    assert {str(n) for n in created["ids"]} <= set(
+        call(cluster, "grains.get", "hostnode_ceph_osds")
+    )
+    for extra in (["test=True"], []):
+        (clean,) = apply(cluster, created["devices"], *extra, sls="ceph_osd.clean").values()
+        assert clean["result"] is True and clean["changes"] == {}
+    assert placed(cluster) == before
+
+
+def test_purging_a_host_needs_its_name_and_takes_only_its_osds(cluster, created, elsewhere):
+    before = placed(cluster)
+    (unconfirmed,) = apply(cluster, [], sls="ceph_osd.purge_host").values()
+    assert (
+        unconfirmed["result"] is False and "is not this node's CRUSH host" in unconfirmed["comment"]
+    )
+    # this minion acting as the other host (option hostnode:crush_host, here from pillar)
+    more = {"host": {"purge_host": "otherhost"}, "top": {"crush_host": "otherhost"}}
+    (predicted,) = apply(cluster, [], "test=True", sls="ceph_osd.purge_host", more=more).values()
+    assert predicted["result"] is None and list(predicted["changes"]) == [f"osd.{elsewhere}"]
+    (purged,) = apply(cluster, [], sls="ceph_osd.purge_host", more=more).values()
+    assert purged["result"] is True, purged["comment"]
+    assert purged["changes"] == predicted["changes"]
+    assert placed(cluster) == {k: v for k, v in before.items() if k != elsewhere}
+    (again,) = apply(cluster, [], sls="ceph_osd.purge_host", more=more).values()
+    assert again["result"] is True and again["changes"] == {}
 
 
 class Watch(threading.Thread):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from saltext.hostnode.utils import ceph as hostnode_ceph
-from support import fixture_text
+from support import CommandTable, fixture_text, load_module, salt_dunders
 
 FSID = "d0917d9c-4ea2-4cd1-9b54-8624bb7c7606"
 
@@ -198,3 +198,90 @@ def test_an_lvm_osd_with_its_db_on_a_disk_of_its_own_from_the_guest():
     assert [d["available"] for d in disks.values()] == [False, False]
     assert all("LVM detected" in d["rejected_reasons"] for d in disks.values())
     assert disks["/dev/vdb"]["size"] == 6 * 1024**3
+
+
+TWO_HOSTS = "osd-tree-two-hosts.json"  # osd.0 under host vm, osd.1 under stor2
+
+
+def test_own_osds_are_those_under_this_crush_host():
+    tree = hostnode_ceph.parse_osd_tree(fixture_text("ceph", TWO_HOSTS))
+    assert [(o["id"], o["host"]) for o in tree] == [(0, "vm"), (1, "stor2")]
+    assert hostnode_ceph.own_osds(tree, [0, 0, 7], "vm") == [0]  # 7: already gone
+    with pytest.raises(ValueError, match=r"^not on this host \(vm\): osd\.1 is on host stor2$"):
+        hostnode_ceph.own_osds(tree, [0, 1], "vm")
+    stray = [{"id": 4, "host": None}]
+    with pytest.raises(ValueError, match=r"osd\.4 is under no CRUSH host"):
+        hostnode_ceph.own_osds(stray, [4], "vm")
+
+
+def loaded(monkeypatch, tmp_path, crush_host="vm"):
+    """ceph_osd on this host (CRUSH host vm) of the two-host cluster, every answer captured."""
+    ceph_osd = load_module("modules", "ceph_osd")
+    table = CommandTable({
+        ("ceph", "osd", "tree", "-f", "json"): (0, fixture_text("ceph", TWO_HOSTS), ""),
+        ("ceph", "fsid", "-f", "json"): (0, json.dumps({"fsid": FSID}), ""),
+        ("ceph-volume", "lvm", "list", "--format", "json"):
+            (0, fixture_text("ceph-volume", "lvm-list-none.json"), ""),
+        ("ceph-volume", "raw", "list", "--format", "json"):
+            (0, fixture_text("ceph-volume", "raw-list-three.json"), ""),
+    })  # fmt: skip
+    monkeypatch.setattr(ceph_osd.salt.utils.path, "which", lambda name: f"/usr/bin/{name}")
+    dunders = salt_dunders(table, tmp_path)
+    dunders["__salt__"]["config.get"] = {"hostnode:crush_host": crush_host}.get
+    for name, value in dunders.items():
+        monkeypatch.setattr(ceph_osd, name, value, raising=False)
+    monkeypatch.setattr(ceph_osd, "_systemd", lambda: False)
+    monkeypatch.setattr(ceph_osd, "_pid", lambda osd_id: None)
+    return ceph_osd, table
+
+
+READS = {"tree", "fsid", "list"}
+
+
+def writes(table):
+    return [argv for argv in table.argvs() if not READS & set(argv)]
+
+
+def test_removing_an_osd_of_another_host_is_refused_naming_it(monkeypatch, tmp_path):
+    ceph_osd, table = loaded(monkeypatch, tmp_path)
+    for call in (lambda: ceph_osd.remove(1, force=True), lambda: ceph_osd.retire([0, 1])):
+        with pytest.raises(
+            ceph_osd.SaltInvocationError,
+            match=r"refused, nothing changed: not on this host \(vm\): osd\.1 is on host stor2",
+        ):
+            call()
+    assert writes(table) == []
+
+
+def test_removing_an_osd_of_this_host_runs_what_test_mode_said(monkeypatch, tmp_path):
+    ceph_osd, table = loaded(monkeypatch, tmp_path)
+    predicted = ceph_osd.remove(0, zap=True, test=True)
+    assert writes(table) == []
+    assert predicted == {"osd_id": 0, "commands": [
+        ["ceph", "osd", "out", "0"], ["ceph", "osd", "down", "0"],
+        ["ceph", "osd", "purge", "0", "--yes-i-really-mean-it"],
+        ["umount", "/var/lib/ceph/osd/ceph-0"],
+        ["ceph-volume", "lvm", "zap", "--destroy", "/dev/loop0"],
+    ]}  # fmt: skip
+    assert ceph_osd.remove(0, zap=True, force=True) == predicted
+    assert writes(table) == predicted["commands"]
+    assert ceph_osd.retire([7], test=True) == {}  # no longer in the cluster: nothing to do
+
+
+def test_purging_a_host_needs_this_hosts_crush_name(monkeypatch, tmp_path):
+    ceph_osd, table = loaded(monkeypatch, tmp_path)
+    for wrong in (None, "stor2", "vm.example.net"):
+        with pytest.raises(ceph_osd.SaltInvocationError, match=r"is not this node's CRUSH host"):
+            ceph_osd.purge_host(wrong, test=True)
+    assert list(ceph_osd.purge_host("vm", test=True)) == ["osd.0"]
+    stor2, _ = loaded(monkeypatch, tmp_path, crush_host="stor2")
+    assert list(stor2.purge_host("stor2", test=True)) == ["osd.1"]
+    assert writes(table) == []
+
+
+def test_the_crush_host_is_the_short_hostname_unless_configured(monkeypatch, tmp_path):
+    ceph_osd, _ = loaded(monkeypatch, tmp_path, crush_host=None)
+    monkeypatch.setattr(ceph_osd.socket, "gethostname", lambda: "stor1.ams1.example.net")
+    assert ceph_osd.crush_host() == "stor1"
+    configured, _ = loaded(monkeypatch, tmp_path, crush_host="rack7-stor1")
+    assert configured.crush_host() == "rack7-stor1"

@@ -137,6 +137,27 @@ def parse_osd_tree(text):
         raise ValueError(f"ceph osd tree: missing or wrong {exc}") from None
 
 
+def own_osds(osds, osd_ids, host):
+    """
+    The ids of osd_ids still in the cluster (osds: ``parse_osd_tree``), each once, after
+    proving every one of them is under the CRUSH host bucket host: one under another host, or
+    under none, is a ValueError naming where it is. Ids no longer in the cluster are left out.
+
+    >>> own_osds([{"id": 0, "host": "stor1"}, {"id": 3, "host": "stor2"}], [0, 3], "stor1")
+    Traceback (most recent call last):
+    ...
+    ValueError: not on this host (stor1): osd.3 is on host stor2
+    """
+    where = {osd["id"]: osd["host"] for osd in osds}
+    wanted = [osd_id for osd_id in dict.fromkeys(osd_ids) if osd_id in where]
+    foreign = [f"osd.{osd_id} is on host {where[osd_id]}" if where[osd_id]
+               else f"osd.{osd_id} is under no CRUSH host"
+               for osd_id in wanted if where[osd_id] != host]  # fmt: skip
+    if foreign:
+        raise ValueError(f"not on this host ({host}): {'; '.join(foreign)}")
+    return wanted
+
+
 def parse_ok_to_stop(text, retcode, stderr=""):
     """
     ``ceph osd ok-to-stop ID -f json``: JSON on stdout whatever the answer, exit 0 when it is
