@@ -20,6 +20,7 @@ import salt.utils.beacons
 import salt.utils.platform
 
 __virtualname__ = "beancounters"
+# The last look, kept per configured beacon (Salt adds _beacon_name to each one's config).
 _SEEN = "hostnode_beancounters_beacon"
 
 
@@ -47,8 +48,11 @@ def validate(config):
 def beacon(config):
     """Compare the beancounters with the previous call; return events for what changed."""
     options = salt.utils.beacons.list_to_dict(config)
+    seen = (_SEEN, options.get("_beacon_name"))
     result = __salt__["beancounters.events"](
-        __context__.get(_SEEN), options.get("threshold", 0.9), options.get("source")
+        __context__.get(seen),
+        options.get("threshold", 0.9),
+        options.get("source"),
     )
-    __context__[_SEEN] = result["snapshot"]
+    __context__[seen] = result["snapshot"]
     return result["events"]

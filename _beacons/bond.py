@@ -19,6 +19,7 @@ import salt.utils.beacons
 import salt.utils.platform
 
 __virtualname__ = "bond"
+# The last look, kept per configured beacon (Salt adds _beacon_name to each one's config).
 _SEEN = "hostnode_bond_beacon"
 
 
@@ -40,7 +41,8 @@ def validate(config):
 
 def beacon(config):
     """Compare each bond with the previous call; return the events for what changed."""
-    bonds = salt.utils.beacons.list_to_dict(config).get("bonds")
-    result = __salt__["bond.events"](bonds, __context__.get(_SEEN))
-    __context__[_SEEN] = result["snapshots"]
+    options = salt.utils.beacons.list_to_dict(config)
+    seen = (_SEEN, options.get("_beacon_name"))
+    result = __salt__["bond.events"](options.get("bonds"), __context__.get(seen))
+    __context__[seen] = result["snapshots"]
     return result["events"]

@@ -22,6 +22,7 @@ import salt.utils.beacons
 import salt.utils.platform
 
 __virtualname__ = "multipath"
+# The last look, kept per configured beacon (Salt adds _beacon_name to each one's config).
 _SEEN = "hostnode_multipath_beacon"
 
 
@@ -50,11 +51,12 @@ def validate(config):
 def beacon(config):
     """Compare the maps' failed paths with the previous call; return events for the changes."""
     options = salt.utils.beacons.list_to_dict(config)
+    seen = (_SEEN, options.get("_beacon_name"))
     result = __salt__["multipath.events"](
-        __context__.get(_SEEN),
+        __context__.get(seen),
         options.get("min_paths", 1),
         options.get("source"),
         options.get("timeout", 10),
     )
-    __context__[_SEEN] = result["health"]
+    __context__[seen] = result["health"]
     return result["events"]

@@ -201,6 +201,22 @@ def test_the_beacon_reports_growth_and_crossings_only(source):
     assert beacon.beacon(config) == []
 
 
+def test_two_configured_beacons_keep_their_own_last_look(source, tmp_path):
+    beacon = load_module("beacons", "beancounters")
+    beacon.__salt__ = {"beancounters.events": beancounters.events}
+    beacon.__context__ = {}
+    other = tmp_path / "other_user_beancounters"
+    other.write_text(source.read_text())
+    # beacon_module: beancounters twice; Salt appends each one's name to its config.
+    first = [{"source": str(source)}, {"_beacon_name": "ct_a"}]
+    second = [{"source": str(other)}, {"_beacon_name": "ct_b"}]
+    set_failcnt(other, "tcpsndbuf", 99)
+    assert beacon.beacon(first) == beacon.beacon(second) == []  # each first look only records
+    set_failcnt(source, "tcpsndbuf", 1)
+    assert [e["growth"] for e in beacon.beacon(first)] == [1]
+    assert beacon.beacon(second) == []
+
+
 def test_set_limits_bad_input_names_the_field(source, monkeypatch):
     monkeypatch.setattr(beancounters, "PROC", str(source))
     cases = [
