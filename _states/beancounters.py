@@ -24,7 +24,7 @@ __virtualname__ = "beancounters"
 
 def __virtual__():
     if "beancounters.read" not in __salt__:
-        return (False, "beancounters: the beancounters execution module is not available")
+        return (False, __salt__.value().missing_fun_string("beancounters.read"))
     return __virtualname__
 
 
