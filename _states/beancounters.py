@@ -17,6 +17,7 @@ test=True predicts exactly those changes.
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
+import hostnode_beancounters
 import hostnode_state
 
 __virtualname__ = "beancounters"
@@ -67,7 +68,7 @@ def no_new_failures(name, source=None):
           beancounters.no_new_failures
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    baseline = f"state-{name}".replace("/", "_")
+    baseline = hostnode_beancounters.baseline_name(name)
     try:
         grown = __salt__["beancounters.delta"](
             source=source, name=baseline, keep=bool(__opts__["test"])
