@@ -230,12 +230,11 @@ def _interfaces(interfaces, present, absent_ok):
 def _file_plan(writes, names, values):
     path = os.path.join(_config_root(), SYSCTL_FILE)
     old = hostnode_files.read(path)
-    persisted = _parse_persisted(path, old)
-    for interface, key, _, new in writes:
-        persisted.setdefault(interface, {})[key] = new
-    for name in names:
-        persisted.setdefault(name, {}).update(values)
-    new = hostnode_arpflux.render_sysctl_d(persisted, HEADER)
+    tuned_before = hostnode_arpflux.tuned_in(old)
+    persisted = hostnode_arpflux.persist(
+        _parse_persisted(path, old), tuned_before, writes, names, values
+    )
+    new = hostnode_arpflux.render_sysctl_d(persisted, HEADER, names)
     if new == old:
         return None
     return {"path": path, "old": old, "new": new}

@@ -28,7 +28,7 @@ __virtualname__ = "anyip"
 
 def __virtual__():
     if "anyip.converge" not in __salt__:
-        return (False, "anyip: the anyip execution module is not available")
+        return (False, __salt__.value().missing_fun_string("anyip.converge"))
     return __virtualname__
 
 

@@ -26,7 +26,7 @@ __virtualname__ = "arpflux"
 
 def __virtual__():
     if "arpflux.tune" not in __salt__:
-        return (False, "arpflux: the arpflux execution module is not available")
+        return (False, __salt__.value().missing_fun_string("arpflux.tune"))
     return __virtualname__
 
 

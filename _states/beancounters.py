@@ -21,6 +21,7 @@ import saltext.hostnode
 
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
+from saltext.hostnode.utils import beancounters as hostnode_beancounters
 from saltext.hostnode.utils import state as hostnode_state
 
 __virtualname__ = "beancounters"
@@ -28,7 +29,7 @@ __virtualname__ = "beancounters"
 
 def __virtual__():
     if "beancounters.read" not in __salt__:
-        return (False, "beancounters: the beancounters execution module is not available")
+        return (False, __salt__.value().missing_fun_string("beancounters.read"))
     return __virtualname__
 
 
@@ -71,7 +72,7 @@ def no_new_failures(name, source=None):
           beancounters.no_new_failures
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
-    baseline = f"state-{name}".replace("/", "_")
+    baseline = hostnode_beancounters.baseline_name(name)
     try:
         grown = __salt__["beancounters.delta"](
             source=source, name=baseline, keep=bool(__opts__["test"])

@@ -27,7 +27,7 @@ __virtualname__ = "bond"
 
 def __virtual__():
     if "bond.pin_mac" not in __salt__:
-        return (False, "bond: the bond execution module is not available")
+        return (False, __salt__.value().missing_fun_string("bond.pin_mac"))
     return __virtualname__
 
 

@@ -28,7 +28,7 @@ __virtualname__ = "ceph_osd"
 
 def __virtual__():
     if "ceph_osd.provision" not in __salt__:
-        return (False, "ceph_osd: the ceph_osd execution module is not available")
+        return (False, __salt__.value().missing_fun_string("ceph_osd.provision"))
     return __virtualname__
 
 

@@ -28,7 +28,7 @@ __virtualname__ = "ganeti"
 
 def __virtual__():
     if "ganeti.init_cluster" not in __salt__:
-        return (False, "ganeti: the ganeti execution module is not available")
+        return (False, __salt__.value().missing_fun_string("ganeti.init_cluster"))
     return __virtualname__
 
 

@@ -29,7 +29,7 @@ __virtualname__ = "iscsi"
 
 def __virtual__():
     if "iscsi.login" not in __salt__:
-        return (False, "iscsi: the iscsi execution module is not available")
+        return (False, __salt__.value().missing_fun_string("iscsi.login"))
     return __virtualname__
 
 

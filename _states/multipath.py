@@ -29,7 +29,7 @@ __virtualname__ = "multipath"
 
 def __virtual__():
     if "multipath.health" not in __salt__:
-        return (False, "multipath: the multipath execution module is not available")
+        return (False, __salt__.value().missing_fun_string("multipath.health"))
     return __virtualname__
 
 

@@ -28,7 +28,7 @@ __virtualname__ = "node"
 
 def __virtual__():
     if "node.hostname" not in __salt__:
-        return (False, "node: the node execution module is not available")
+        return (False, __salt__.value().missing_fun_string("node.hostname"))
     return __virtualname__
 
 

@@ -1,7 +1,7 @@
 # Storage network (formula formulas/storage_net): the node's SAN NICs tuned against ARP flux,
 # multipath.conf, and the iSCSI sessions of each target on every portal. Sites name their
-# SAN (site/*.sls); the CHAP secrets live in secrets/storage.sls, served to storage clients
-# only.
+# SAN (site/*.sls); each site's CHAP secrets live in secrets/<site>.sls, served by minion id
+# to that site's SAN clients only.
 hostnode:
   storage_net:
     arpflux:

@@ -1,7 +1,8 @@
 # Role hypervisor (Ganeti/KVM): two dedicated SAN NICs, named here so they are tuned even
 # before they have addresses, with reverse-path filtering off on them (the SAN answers from
-# either portal); the login to the site's SAN targets (site/*.sls), whose CHAP secrets this
-# role gets; and the volume group for instance disks.
+# either portal); the login to the site's SAN targets (site/*.sls), whose CHAP secrets the
+# top gives by minion id (secrets/<site>.sls), not with this role; and the volume group for
+# instance disks.
 hostnode:
   node:
     sysctl:

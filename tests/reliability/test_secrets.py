@@ -1,5 +1,5 @@
 """
-CHAP secrets (pillar ``hostnode_secrets``, pillar.example/secrets/storage.sls) while the iscsi
+CHAP secrets (pillar ``hostnode_secrets``, pillar.example/secrets/ams1.sls) while the iscsi
 states run for real through bin/hostnode-call at trace level: test=True, a run that writes the
 node record (open-iscsi's node database in a private mount namespace; the login itself fails,
 iscsid cannot run here), a second run and the logout. Every ~10 ms a sampler reads the argv and

@@ -150,3 +150,15 @@ def test_sysctl_d_file_lists_templates_first():
         "net.ipv4.conf.stor-a.arp_ignore = 1\n"
     )
     assert arpflux.parse_sysctl(text)["eth0.100"] == {"rp_filter": 2}
+
+
+def test_persist_drops_the_interfaces_tuned_before_and_keeps_what_conf_all_needs():
+    old = {"all": {"rp_filter": 0}, "mgmt0": {"rp_filter": 1}, "stor-a": {"rp_filter": 0},
+           "stor-b": {"rp_filter": 0}}  # fmt: skip
+    text = arpflux.render_sysctl_d(old, "ours", ["stor-a", "stor-b"])
+    assert arpflux.tuned_in(text) == ["stor-a", "stor-b"]
+    assert arpflux.persist(old, arpflux.tuned_in(text), [], ["stor-a"], {"arp_ignore": 1}) == {
+        "all": {"rp_filter": 0},
+        "mgmt0": {"rp_filter": 1},
+        "stor-a": {"arp_ignore": 1},
+    }

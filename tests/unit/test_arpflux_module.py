@@ -82,7 +82,8 @@ def test_tune_writes_everything_in_one_sysctl_call_in_a_safe_order(kernel, confi
     assert writes[-1] == "net.ipv4.conf.all.rp_filter=0"
     assert changes["sysctl"]["all"] == {"rp_filter": {"old": 1, "new": 0}}
     persisted = (config_root / "etc/sysctl.d/90-hostnode-arpflux.conf").read_text()
-    assert persisted.splitlines()[1:3] == [
+    assert persisted.splitlines()[1:4] == [
+        "# tuned: stor-a stor-b",
         "net.ipv4.conf.all.rp_filter = 0",
         "net.ipv4.conf.default.rp_filter = 1",
     ]

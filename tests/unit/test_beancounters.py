@@ -2,6 +2,7 @@
 over source files rewritten between calls (no OpenVZ kernel runs here)."""
 
 import json
+import re
 
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -271,3 +272,12 @@ def test_the_grain_tells_hardware_node_container_or_nothing(tmp_path, monkeypatc
     assert grain.hostnode_openvz() == {
         "hostnode_openvz": {"role": "hardware_node", "containers": ["9833"]}
     }
+
+
+def test_baseline_names_of_state_ids_are_valid_readable_and_distinct():
+    ids = ["ubc", "openvz no new failures", "openvz/no new failures", "openvz_no_new_failures"]
+    names = [hostnode_beancounters.baseline_name(state_id) for state_id in ids]
+    assert len(set(names)) == len(ids)
+    assert all(re.match(r"^[\w.-]{1,59}$", name, re.ASCII) for name in names)
+    assert names[1].startswith("state-openvz_no_new_failures-")
+    assert len(hostnode_beancounters.baseline_name("x" * 300)) == 59

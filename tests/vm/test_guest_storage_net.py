@@ -17,9 +17,8 @@ from support import REPO
 pytestmark = [pytest.mark.vm, pytest.mark.slow]
 TARGET = "iqn.2026-11.net.example:san"
 PORTALS = ("192.0.2.1:3260 via ieth-a", "198.51.100.1:3260 via ieth-b")
-SECRET = yaml.safe_load((REPO / "pillar.example/secrets/storage.sls").read_text())[
-    "hostnode_secrets"
-]["iscsi"]["ams1-san"]["password"]
+AMS1 = yaml.safe_load((REPO / "pillar.example/secrets/ams1.sls").read_text())
+SECRET = AMS1["hostnode_secrets"]["iscsi"]["ams1-san"]["password"]
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ for nic in san-a san-b; do ip -n san link set "$nic" up; done
 ip netns exec san iptables -A INPUT -d 192.0.2.3 -j DROP
 /opt/salt/bin/python - > "$secret" <<'PY'
 import yaml
-print(yaml.safe_load(open("/hostnode/pillar.example/secrets/storage.sls"))
+print(yaml.safe_load(open("/hostnode/pillar.example/secrets/ams1.sls"))
       ["hostnode_secrets"]["iscsi"]["ams1-san"]["password"])
 PY
 initiator=$(sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi)
@@ -54,11 +54,12 @@ iscsid
 multipathd
 
 # --- The node: minion in site ams1 with role hypervisor ------------------------------------
-# pillar.example as it is, plus one file: no salt-minion runs here for Salt's beacon states to
-# talk to, so the formula leaves beacons alone (the driver below runs the beacon instead).
+# pillar.example as it is, plus the guest's own entry: ams1's secrets served to its minion id,
+# as to any SAN client of the site, and one file: no salt-minion runs here for Salt's beacon
+# states to talk to, so the formula leaves beacons alone (the driver below runs the beacon).
 mkdir -p /tmp/salt
 cp -r /hostnode/pillar.example /tmp/pillar
-printf '  guest.ams1.example.net:\n    - guest\n' >> /tmp/pillar/top.sls
+printf '  guest.ams1.example.net:\n    - guest\n    - secrets.ams1\n' >> /tmp/pillar/top.sls
 printf 'hostnode: {storage_net: {multipath: {beacon: {enabled: null}}}}\n' > /tmp/pillar/guest.sls
 cat > /tmp/salt/minion <<CONFIG
 id: guest.ams1.example.net

@@ -36,6 +36,7 @@ VALID = {
 MULTIPATH = {"rp_filter": 2, "arp_ignore": 1, "arp_announce": 2}
 TEMPLATES = ("all", "default")
 _PREFIX = "net.ipv4.conf."
+_TUNED = "# tuned: "
 
 
 def sysctl_key(interface, key):
@@ -199,9 +200,43 @@ def _subnets(addresses, where):
     return subnets
 
 
-def render_sysctl_d(conf, header):
-    """A sysctl.d file that sets every managed key of conf (as {interface: {key: value}})."""
+def tuned_in(text):
+    """
+    The interfaces a sysctl.d file of ours names as tuned (its ``# tuned:`` comment line)::
+
+        # tuned: stor-a stor-b
+
+    gives ``["stor-a", "stor-b"]``; ``[]`` for no file or no such line.
+    """
+    for line in (text or "").splitlines():
+        if line.startswith(_TUNED):
+            return line[len(_TUNED) :].split()
+    return []
+
+
+def persist(old, tuned_before, writes, interfaces, values):
+    """
+    ``{interface: {key: value}}`` for hostnode's sysctl.d file after tuning interfaces to
+    values: the old file's (parsed) without the interfaces it named as tuned, so one that is
+    no longer tuned leaves the file, then the writes (conf/all lowered, other interfaces and
+    conf/default raised to keep their effective values), then interfaces with values.
+    """
+    conf = {name: dict(keys) for name, keys in old.items() if name not in tuned_before}
+    for interface, key, _, new in writes:
+        conf.setdefault(interface, {})[key] = new
+    for interface in interfaces:
+        conf.setdefault(interface, {}).update(values)
+    return conf
+
+
+def render_sysctl_d(conf, header, tuned=()):
+    """
+    A sysctl.d file that sets every managed key of conf (as {interface: {key: value}}), naming
+    the tuned interfaces in a comment line (``tuned_in`` reads it back).
+    """
     lines = [f"# {header}"]
+    if tuned:
+        lines.append(f"{_TUNED}{' '.join(tuned)}")
     for interface in sorted(conf, key=lambda name: (name not in TEMPLATES, name)):
         lines += [
             f"{sysctl_key(interface, key)} = {conf[interface][key]}"

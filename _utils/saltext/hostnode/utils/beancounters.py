@@ -6,6 +6,7 @@ A resource whose ``failcnt`` keeps growing is a failing container even when ``he
 now; ``failcnt`` only ever grows while a container runs and starts from 0 again when it restarts.
 """
 
+import hashlib
 import re
 
 from saltext.hostnode.utils import prometheus as hostnode_prometheus
@@ -15,6 +16,18 @@ UNLIMITED = {9223372036854775807, 2147483647}
 PAGE_SIZE = 4096  # x86 OpenVZ kernels count *pages resources in 4 KiB pages
 FIELDS = ("held", "maxheld", "barrier", "limit", "failcnt")
 _CTID = re.compile(r"^(\d+):(\S*)$")
+
+
+def baseline_name(state_name):
+    """
+    The ``beancounters.delta`` baseline name of a state: any state ID (spaces, slashes, any
+    length) as letters, digits, ``.``, ``-`` and ``_``, kept readable and told apart by a hash.
+
+    >>> baseline_name("openvz no new failures")
+    'state-openvz_no_new_failures-c0846b6b68dc'
+    """
+    readable = re.sub(r"[^\w.-]", "_", state_name, flags=re.ASCII)[:40]
+    return f"state-{readable}-{hashlib.sha256(state_name.encode()).hexdigest()[:12]}"
 
 
 def parse(text):
