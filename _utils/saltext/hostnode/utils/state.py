@@ -28,11 +28,11 @@ def run(name, converge, test, subject, notes=None):
         return ret
     ret["changes"] = changes
     if not changes:
-        ret["comment"] = f"{subject} are already in the wanted state"
+        ret["comment"] = f"{subject}: already as wanted"
     elif test:
-        ret.update(result=None, comment=f"{subject} would be changed")
+        ret.update(result=None, comment=f"{subject}: would change")
     else:
-        ret["comment"] = f"{subject} changed"
+        ret["comment"] = f"{subject}: changed"
     if notes:
         ret["comment"] = "; ".join([ret["comment"], *notes()])
     return ret
