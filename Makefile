@@ -7,7 +7,7 @@ VENV := .venv
 # so pip builds it.
 DEMO_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown lvm2 kmod python3-venv \
 	gcc libc6-dev python3-dev
-TEST_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter \
+TEST_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter prometheus \
 	open-iscsi multipath-tools fdisk lvm2 udev ceph-mon ceph-mgr ceph-osd ceph-common \
 	ceph-mds ceph-fuse
 PYTEST := $(VENV)/bin/pytest
