@@ -166,3 +166,17 @@ def test_nodes_and_discover_read_the_trees_too(iscsiadm):
 def test_a_tree_line_that_cannot_be_read_names_its_line(parser, text, message):
     with pytest.raises(ValueError, match=message):
         parser(text)
+
+
+def test_the_other_layouts_captured_in_the_guest(iscsiadm):
+    three = iscsi.sessions(source=saved("session-P0-three.txt"))
+    assert [(s["sid"], s["portal"]) for s in three] == [
+        (4, "192.0.2.1:3260"),
+        (5, "198.51.100.1:3260"),
+        (6, "192.0.2.1:3260"),
+    ]
+    assert iscsi.sessions(source=saved("session-P2-three.txt")) == three
+    assert iscsi.discover(source=saved("discoverydb-P1-no-targets.txt")) == []
+    with pytest.raises(CommandExecutionError, match="line 1: not 'name transport"):
+        iscsi.ifaces(source=saved("iface-P1.txt"))
+    assert iscsiadm.calls == []

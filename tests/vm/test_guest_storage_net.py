@@ -113,7 +113,8 @@ def test_the_chap_secret_is_in_no_argv_log_or_return(results):
     assert SECRET not in guest.result(results, "minion.log")
     for name in ("salt-storage-test.json", "salt-storage.json", "salt-storage-again.json",
                  "salt-storage-third.json", "health-healthy.json", "salt-move.json",
-                 "salt-watch.json", "login-ieth-x.json", "layout-session-P2.txt"):  # fmt: skip
+                 "salt-watch.json", "login-ieth-x.json", "relogin-ieth-b.json",
+                 "layout-session-P2.txt"):  # fmt: skip
         assert SECRET not in guest.result(results, name), name
     modes = {line.split()[0] for line in guest.result(results, "record-modes.txt").splitlines()}
     assert modes == {"600"}
@@ -131,8 +132,12 @@ def test_clean_logs_out_and_removes_the_records_and_multipath_conf(results):
 
 
 def path_samples(results, name):
-    """The active path counts multipath -ll showed, sampled while sessions were logged in again."""
-    return [int(line.split()[1]) for line in guest.result(results, name).splitlines()]
+    """
+    (active paths in the kernel's multipath table, paths multipath -ll shows "active ready
+    running") sampled while sessions were logged in again.
+    """
+    lines = guest.result(results, name).splitlines()
+    return [tuple(int(n) for n in line.split()[1:]) for line in lines]
 
 
 def test_a_portal_moved_to_another_nic_is_logged_in_again_through_it(results):
@@ -172,15 +177,17 @@ def test_a_watch_re_logs_in_every_portal_in_turn(results):
 
 
 def test_the_map_keeps_a_path_throughout_every_re_login(results):
-    for name, relogins in (("move-paths.txt", 1), ("watch-paths.txt", 2)):
-        counts = path_samples(results, name)
-        assert min(counts) >= 1, (name, counts)
-        assert counts.count(1) >= relogins and counts[-1] == 2, (name, counts)
+    for name in ("move-paths.txt", "watch-paths.txt"):
+        kernel = [active for active, _ in path_samples(results, name)]
+        assert len(kernel) >= 5 and min(kernel) >= 1, (name, kernel)
+        assert 1 in kernel, (name, kernel)  # a path did leave: the sampling saw a re-login
 
 
 def test_every_session_layout_reads_alike(results):
     flat = hostnode_iscsi.parse_sessions(guest.result(results, "layout-session.txt"))
     assert [s["portal"] for s in flat].count("192.0.2.1:3260") == 2  # ieth-a and ieth-x
+    # ieth-x's session follows ieth-a's on the same portal: iscsiadm printed no portal for it
+    assert "\n\n" in guest.result(results, "layout-session-P1.txt")
     for level in range(4):
         text = guest.result(results, f"layout-session-P{level}.txt")
         assert hostnode_iscsi.parse_sessions(text) == flat, level

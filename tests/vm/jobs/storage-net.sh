@@ -111,19 +111,30 @@ kill "$sampler"; wait "$sampler" || true
 stat -c '%a %n' /etc/iscsi/nodes/*/*/* > "$out/record-modes.txt"
 
 # --- Portal 192.0.2.1 moves to stor-c: its live session is logged in again through stor-c ----
-# while multipath -ll is sampled: the map keeps a path throughout. Then a watch re-logs in
-# both portals, one after the other.
+# while the map is sampled: the kernel's table keeps an active path throughout. Then a watch
+# re-logs in both portals, one after the other.
 moved=$(echo "$third" | sed 's/, {"portal": "192.0.2.3", "iface": "ieth-a"}//; s/"stor-a"/"stor-c"/')
-sample_paths() {  # "time active-paths" lines until /tmp/stop-sampling exists
+# "time kernel-active multipath-ll-ready" lines until /tmp/stop-sampling exists: the paths the
+# kernel's multipath table holds active (dmsetup status: major:minor A), which is what I/O
+# uses, and those `multipath -ll` shows "active ready running" (its own path checkers, which
+# under emulation can answer "i/o pending" for a healthy path); each multipath -ll is kept.
+active_in_table() {
+  dmsetup status --target multipath 2>/dev/null \
+    | awk '{for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+:[0-9]+$/ && $(i + 1) == "A") n++} END {print n + 0}'
+}
+sample_paths() {  # name
   rm -f /tmp/stop-sampling
   while [ ! -e /tmp/stop-sampling ]; do
-    echo "$(now) $(multipath -ll 2>/dev/null | grep -c 'active ready running')"
+    kernel=$(active_in_table)
+    multipath -ll > /tmp/ll.txt 2>&1 || true
+    echo "$(now) $kernel $(grep -c 'active ready running' /tmp/ll.txt)"
+    { echo "== $(now)"; cat /tmp/ll.txt; } >> "$out/$1-ll.txt"
     sleep 0.2
-  done
+  done > "$out/$1.txt"
 }
 nic_bytes() { cat /sys/class/net/stor-a/statistics/rx_bytes /sys/class/net/stor-c/statistics/rx_bytes; }
 salt_call state.apply storage_net.iscsi pillar="$moved" test=True > "$out/salt-move-test.json"
-sample_paths > "$out/move-paths.txt" &
+sample_paths move-paths &
 paths_sampler=$!
 salt_call state.apply storage_net.iscsi pillar="$moved" > "$out/salt-move.json"
 touch /tmp/stop-sampling; wait "$paths_sampler"
@@ -143,7 +154,7 @@ hostnode-guest-iscsid-conf-changed:
     - watch_in:
       - iscsi: hostnode-storage-net-iscsi-ams1-san
 SLS
-sample_paths > "$out/watch-paths.txt" &
+sample_paths watch-paths &
 paths_sampler=$!
 salt_call state.apply guest-watch pillar="$moved" test=True > "$out/salt-watch-test.json"
 salt_call state.apply guest-watch pillar="$moved" > "$out/salt-watch.json"
@@ -151,11 +162,13 @@ touch /tmp/stop-sampling; wait "$paths_sampler"
 wait_for paths_up 60 watch-paths-back
 
 # --- iscsiadm's layouts, saved for the parsers' fixtures ----------------------------------
-# A second session on portal 192.0.2.1 (iface ieth-x by stor-a): iscsiadm prints no portal
-# lines for it.
+# A second session on portal 192.0.2.1 (iface ieth-x by stor-a), next to ieth-a's once ieth-b is
+# logged in again (sessions print in SID order): iscsiadm prints no portal lines for it.
 salt_call iscsi.login iqn.2026-11.net.example:san \
   '[{"portal": "192.0.2.1", "iface": "ieth-x", "netdev": "stor-a"}]' \
   chap_pillar=hostnode_secrets:iscsi:ams1-san > "$out/login-ieth-x.json" || true
+salt_call iscsi.relogin iqn.2026-11.net.example:san '["198.51.100.1"]' \
+  > "$out/relogin-ieth-b.json" || true
 for level in 0 1 2 3; do iscsiadm -m session -P "$level" > "$out/layout-session-P$level.txt"; done
 iscsiadm -m session > "$out/layout-session.txt"
 iscsiadm -m node > "$out/layout-node.txt"
