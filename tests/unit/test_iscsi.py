@@ -180,3 +180,15 @@ def test_the_other_layouts_captured_in_the_guest(iscsiadm):
     with pytest.raises(CommandExecutionError, match="line 1: not 'name transport"):
         iscsi.ifaces(source=saved("iface-P1.txt"))
     assert iscsiadm.calls == []
+
+
+@pytest.mark.parametrize("layout", ["session-P1-same-portal.txt", "session-P3-same-portal.txt"])
+def test_a_second_session_on_the_same_portal_is_a_session_of_its_own(iscsiadm, layout):
+    tree = hostnode_iscsi.parse_session_tree(fixture_text("iscsiadm", layout))
+    assert [(s["sid"], s["portal"], s["iface"], s["netdev"]) for s in tree] == [
+        (4, "192.0.2.1:3260", "ieth-a", "stor-c"),
+        (6, "192.0.2.1:3260", "ieth-x", "stor-a"),
+        (7, "198.51.100.1:3260", "ieth-b", "stor-b"),
+    ]
+    flat = iscsi.sessions(source=saved("session-P0-same-portal.txt"))
+    assert iscsi.sessions(source=saved(layout)) == flat and len(flat) == 3

@@ -114,10 +114,11 @@ stat -c '%a %n' /etc/iscsi/nodes/*/*/* > "$out/record-modes.txt"
 # while the map is sampled: the kernel's table keeps an active path throughout. Then a watch
 # re-logs in both portals, one after the other.
 moved=$(echo "$third" | sed 's/, {"portal": "192.0.2.3", "iface": "ieth-a"}//; s/"stor-a"/"stor-c"/')
-# "time kernel-active multipath-ll-ready" lines until /tmp/stop-sampling exists: the paths the
+# Two samplers until /tmp/stop-sampling exists. <name>.txt: "time active" lines, the paths the
 # kernel's multipath table holds active (dmsetup status: major:minor A), which is what I/O
-# uses, and those `multipath -ll` shows "active ready running" (its own path checkers, which
-# under emulation can answer "i/o pending" for a healthy path); each multipath -ll is kept.
+# uses, read every 50 ms. <name>-ll.txt: "time ready" lines, the paths `multipath -ll` shows
+# "active ready running" (it runs path checkers of its own, slow under emulation, which can
+# answer "i/o pending" for a healthy path), each output kept in <name>-ll-outputs.txt.
 active_in_table() {
   dmsetup status --target multipath 2>/dev/null \
     | awk '{for (i = 1; i < NF; i++) if ($i ~ /^[0-9]+:[0-9]+$/ && $(i + 1) == "A") n++} END {print n + 0}'
@@ -125,12 +126,16 @@ active_in_table() {
 sample_paths() {  # name
   rm -f /tmp/stop-sampling
   while [ ! -e /tmp/stop-sampling ]; do
-    kernel=$(active_in_table)
+    echo "$(now) $(active_in_table)"
+    sleep 0.05
+  done > "$out/$1.txt" &
+  while [ ! -e /tmp/stop-sampling ]; do
     multipath -ll > /tmp/ll.txt 2>&1 || true
-    echo "$(now) $kernel $(grep -c 'active ready running' /tmp/ll.txt)"
-    { echo "== $(now)"; cat /tmp/ll.txt; } >> "$out/$1-ll.txt"
+    echo "$(now) $(grep -c 'active ready running' /tmp/ll.txt)"
+    { echo "== $(now)"; cat /tmp/ll.txt; } >> "$out/$1-ll-outputs.txt"
     sleep 0.2
-  done > "$out/$1.txt"
+  done > "$out/$1-ll.txt"
+  wait
 }
 nic_bytes() { cat /sys/class/net/stor-a/statistics/rx_bytes /sys/class/net/stor-c/statistics/rx_bytes; }
 salt_call state.apply storage_net.iscsi pillar="$moved" test=True > "$out/salt-move-test.json"
