@@ -375,6 +375,7 @@ def _apply(target, entry, plan, known, done, session):
               "-I", iface])  # fmt: skip
         done["record"] = predicted["record"]
     if plan["relogin"]:
+        wanted = _disks(session)  # before the logout takes the disks out of their map
         _run([*node, "--logout"])
     for key, change in plan["settings"].items():
         _run([*node, "-o", "update", "-n", key, "-v", change["new"]])
@@ -387,7 +388,7 @@ def _apply(target, entry, plan, known, done, session):
     if plan["login"] or plan["relogin"]:
         _run([*node, "--login"], timeout=entry["timeout"] + 15)
     if plan["relogin"]:
-        _wait_back(target, session, entry["timeout"] + SETTLE)
+        _wait_back(target, session, wanted, entry["timeout"] + SETTLE)
     if "session" in predicted:
         done["session"] = predicted["session"]
 
@@ -421,14 +422,13 @@ def _relogin_refused(target, key, up, held):
     return None
 
 
-def _wait_back(target, before, timeout):
+def _wait_back(target, before, wanted, timeout):
     """
-    Until the session is logged in again (a session id of its own) with as many running disks
-    as before, as many of them in a multipath map as before; CommandExecutionError after
-    timeout seconds.
+    Until the session logged out as before is logged in again (a session id of its own) with
+    wanted, (running disks, of them in a multipath map), as _disks counted them before the
+    logout; CommandExecutionError after timeout seconds.
     """
     key = (before["portal"], before["iface"])
-    wanted = _disks(before)
     deadline = time.monotonic() + timeout
     while True:
         now = _live_sessions(target).get(key) or before
@@ -538,9 +538,10 @@ def relogin(target, portals=None, login_timeout=10, login_retries=1, test=False)
         node = ["iscsiadm", "-m", "node", "-T", target, "-p", key[0], "-I", key[1]]
         try:
             if not test:
+                wanted = _disks(session)  # before the logout takes the disks out of their map
                 _run([*node, "--logout"])
                 _run([*node, "--login"], timeout=bound + 15)
-                _wait_back(target, session, bound + SETTLE)
+                _wait_back(target, session, wanted, bound + SETTLE)
             changes[name] = {"session": "re-logged in"}
         except CommandExecutionError as exc:
             errors[name], held = str(exc), True
