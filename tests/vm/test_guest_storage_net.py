@@ -161,14 +161,10 @@ def test_a_portal_moved_to_another_nic_is_logged_in_again_through_it(results):
     )
     by_a, by_c = after[0] - before[0], after[1] - before[1]
     assert by_c >= 4 * 2**20 and by_a < 2**20, (by_a, by_c)
-    again = login_state(results, "salt-move-again.json")
-    assert again["result"] is True and again["changes"] == {}
 
 
 def test_a_watch_re_logs_in_every_portal_in_turn(results):
     expected = {portal: {"session": "re-logged in"} for portal in PORTALS}
-    predicted = login_state(results, "salt-watch-test.json")
-    assert predicted["result"] is None and predicted["changes"] == expected
     applied = login_state(results, "salt-watch.json")
     assert applied["result"] is True and applied["changes"] == expected
 

@@ -149,7 +149,6 @@ disk=$(awk '/Iface Netdev:/ {nic = $3} /Attached scsi disk/ && nic == "stor-c" {
 nic_bytes > "$out/nic-bytes-before.txt"
 dd if="/dev/${disk:-missing}" of=/dev/null bs=64k count=64 iflag=direct 2> "$out/dd.txt" || true
 nic_bytes > "$out/nic-bytes-after.txt"
-salt_call state.apply storage_net.iscsi pillar="$moved" > "$out/salt-move-again.json"
 mkdir -p /tmp/salt/sls
 cat > /tmp/salt/sls/guest-watch.sls <<'SLS'
 include:
@@ -161,7 +160,6 @@ hostnode-guest-iscsid-conf-changed:
 SLS
 sample_paths watch-paths &
 paths_sampler=$!
-salt_call state.apply guest-watch pillar="$moved" test=True > "$out/salt-watch-test.json"
 salt_call state.apply guest-watch pillar="$moved" > "$out/salt-watch.json"
 touch /tmp/stop-sampling; wait "$paths_sampler"
 wait_for paths_up 60 watch-paths-back
