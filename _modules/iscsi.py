@@ -12,6 +12,7 @@ reset the ``node.startup`` of records a state manages.
 
 import glob
 import os
+import time
 
 import salt.utils.data
 import salt.utils.path
@@ -61,7 +62,9 @@ def discover(portal=None, source=None):
     SendTargets discovery on portal: ``[{portal, tpgt, target}]``, without writing node records.
 
     source
-        Parse this saved ``iscsiadm -m discovery -t sendtargets`` output instead.
+        Parse this saved ``iscsiadm -m discovery -t sendtargets`` output instead, flat or
+        ``-P 1``; ``iscsiadm -m discovery -P 1`` (or ``-m discoverydb -P 1``) too, the targets
+        of every discovery address. The plain ``-m discovery`` list names no target: refused.
 
     CLI Example:
 
@@ -87,13 +90,18 @@ def _portal(value, field):
 
 def nodes(source=None):
     """
-    The node records (``iscsiadm -m node``): ``[{portal, tpgt, target}]``.
+    The node records (``iscsiadm -m node``): ``[{portal, tpgt, target}]``, one per record (a
+    portal reached through two ifaces is listed twice, as iscsiadm lists it).
+
+    source
+        Parse this saved ``iscsiadm -m node`` output instead, flat or ``-P 1``.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt '*' iscsi.nodes
+        salt '*' iscsi.nodes source=/tmp/bundle/iscsiadm-node-P1.txt
     """
     argv = ["iscsiadm", "-m", "node"]
     return _parsed(hostnode_iscsi.parse_records, argv, source, "No records found")
@@ -103,6 +111,10 @@ def sessions(source=None):
     """
     The open sessions (``iscsiadm -m session``): ``[{sid, target, portal, tpgt, transport,
     flash}]``; ``[]`` when there are none.
+
+    source
+        Parse this saved ``iscsiadm -m session`` output instead, in any of its layouts: flat
+        (``-P 0``) or the ``-P 1``, ``-P 2``, ``-P 3`` trees.
 
     CLI Example:
 
@@ -136,6 +148,10 @@ def ifaces(source=None):
     The iscsiadm ifaces (``iscsiadm -m iface``): ``[{name, transport, hwaddress, ipaddress,
     netdev, initiator}]``, None for what is unset.
 
+    source
+        Parse this saved ``iscsiadm -m iface`` output instead (its ``-P 1`` tree lists the
+        records of each iface, not the iface itself: refused, naming the line).
+
     CLI Example:
 
     .. code-block:: bash
@@ -148,7 +164,8 @@ def ifaces(source=None):
 def iface_bind(iface, netdev, test=False):
     """
     Bind iscsiadm iface (created when missing) to network device netdev, so sessions through it
-    leave by that NIC. Returns ``{"iface_netdev": {"old", "new"}}``, or ``{}`` when it already is.
+    leave by that NIC once they log in (``iscsi.relogin`` moves the open ones; ``iscsi.login``
+    does it itself). Returns ``{"iface_netdev": {"old", "new"}}``, or ``{}`` when it already is.
 
     CLI Example:
 
@@ -172,7 +189,8 @@ def _found_iface(known, iface):
         "iface_exists": iface in known,
         "netdev": (known.get(iface) or {}).get("netdev"),
         "record": {},
-        "logged_in": True,
+        "logged_in": False,
+        "session_netdev": None,
     }
 
 
@@ -189,9 +207,13 @@ def login(target, portals, chap_pillar=None, startup="automatic", login_timeout=
     Log in to target on every portal: bind each portal's iface to its NIC, create the node
     record (the portal's tpgt found by a discovery that writes nothing), set ``node.startup``,
     the login bounds and settings, the CHAP credentials of pillar key chap_pillar, and log in.
-    Only what differs is done. Returns the changes per ``"<portal> via <iface>"``. A portal that
-    fails does not stop the others: the error names it, and its ``info`` holds the changes
-    made, those of a failed portal up to its failure.
+    Only what differs is done. An open session that leaves by another NIC than its portal's
+    netdev, or whose settings (but for those read at boot and first login only) or CHAP
+    credentials change, is logged out and in again, one portal at a time, as ``iscsi.relogin``
+    does (``"session": "re-logged in"``). Returns the changes per ``"<portal> via <iface>"``.
+    A portal that fails does not stop the others (but for re-logins: one that fails holds back
+    those after it): the error names it, and its ``info`` holds the changes made, those of a
+    failed portal up to its failure.
 
     portals
         A list of portals, each an address (``192.0.2.10``, ``[2001:db8::1]:3260``) or
@@ -216,32 +238,41 @@ def login(target, portals, chap_pillar=None, startup="automatic", login_timeout=
     chap = _chap(chap_pillar)
     known = {item["name"]: item for item in ifaces()}
     _check_ifaces(wanted, known)
-    open_sessions = {(s["target"], s["portal"], s["iface"]) for s in _session_tree()}
-    changes, errors = {}, {}
+    live = _live_sessions(target)
+    up = {key for key, session in live.items() if session["session_state"] == "LOGGED_IN"}
+    changes, errors, held = {}, {}, False
     for entry in wanted:
         entry["chap"] = chap
-        key = f"{entry['portal']} via {entry['iface']}"
+        key = (entry["portal"], entry["iface"])
         found = _found_iface(known, entry["iface"])
         found["record"] = _record(target, entry["portal"], entry["iface"])
-        found["logged_in"] = (target, entry["portal"], entry["iface"]) in open_sessions
+        found["logged_in"] = key in live
+        found["session_netdev"] = (live.get(key) or {}).get("netdev")
         plan = hostnode_iscsi.plan_portal(entry, found)
         predicted = hostnode_iscsi.portal_changes(plan)
-        if not predicted:
-            continue
-        if test:
-            changes[key] = predicted
-            continue
-        done = {}
-        try:
-            _apply(target, entry, plan, known, done)
-        except CommandExecutionError as exc:
-            errors[key] = str(exc)
-        if done:
-            changes[key] = done
+        name = f"{entry['portal']} via {entry['iface']}"
+        refused = plan["relogin"] and _relogin_refused(target, key, up, held)
+        if refused:
+            errors[name] = refused
+        elif predicted and test:
+            changes[name] = predicted
+        elif predicted:
+            done = {}
+            try:
+                _apply(target, entry, plan, known, done, live.get(key))
+            except CommandExecutionError as exc:
+                errors[name] = str(exc)
+                held = held or plan["relogin"]
+            if done:
+                changes[name] = done
+    _raise_errors(errors, changes)
+    return changes
+
+
+def _raise_errors(errors, changes):
     if errors:
         failed = "; ".join(f"{key}: {error}" for key, error in errors.items())
         raise CommandExecutionError(f"{len(errors)} portal(s) failed: {failed}", info=changes)
-    return changes
 
 
 def _wanted(target, portals, startup, login_timeout, login_retries, settings):
@@ -251,9 +282,7 @@ def _wanted(target, portals, startup, login_timeout, login_retries, settings):
         raise SaltInvocationError("portals: must be a non-empty list")
     if startup not in ("automatic", "manual", "onboot"):
         raise SaltInvocationError(f"startup: {startup!r} is not automatic, manual or onboot")
-    for field, value in (("login_timeout", login_timeout), ("login_retries", login_retries)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SaltInvocationError(f"{field}: {value!r} is not a whole number of 1 or more")
+    timeout = _login_bound(login_timeout, login_retries)
     if settings is not None and not isinstance(settings, dict):
         raise SaltInvocationError("settings: must be a mapping of node record key: value")
     common = {
@@ -273,8 +302,16 @@ def _wanted(target, portals, startup, login_timeout, login_retries, settings):
                 f"portals:{index}: {entry['portal']} via {entry['iface']} twice"
             )
         seen.add((entry["portal"], entry["iface"]))
-        wanted.append({**entry, "settings": common, "timeout": login_timeout * (login_retries + 1)})
+        wanted.append({**entry, "settings": common, "timeout": timeout})
     return wanted
+
+
+def _login_bound(login_timeout, login_retries):
+    """Seconds a login may take, at most, after validating its two bounds."""
+    for field, value in (("login_timeout", login_timeout), ("login_retries", login_retries)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SaltInvocationError(f"{field}: {value!r} is not a whole number of 1 or more")
+    return login_timeout * (login_retries + 1)
 
 
 def _portal_entry(item, field):
@@ -322,8 +359,12 @@ def _chap(chap_pillar):
         raise SaltInvocationError(str(exc)) from None
 
 
-def _apply(target, entry, plan, known, done):
-    """Carry out one portal's plan, noting each change in done as soon as it is made."""
+def _apply(target, entry, plan, known, done, session):
+    """
+    Carry out one portal's plan, noting each change in done as soon as it is made. A re-login
+    logs the session out before the record changes (so a login that then fails leaves a portal
+    that is simply not logged in, which the next run logs in), and waits until it is back.
+    """
     portal, iface = entry["portal"], entry["iface"]
     node = ["iscsiadm", "-m", "node", "-T", target, "-p", portal, "-I", iface]
     predicted = hostnode_iscsi.portal_changes(plan)
@@ -336,6 +377,9 @@ def _apply(target, entry, plan, known, done):
         _run(["iscsiadm", "-m", "node", "-o", "new", "-T", target, "-p", f"{portal},{tpgt}",
               "-I", iface])  # fmt: skip
         done["record"] = predicted["record"]
+    if plan["relogin"]:
+        wanted = _disks(session)  # before the logout takes the disks out of their map
+        _run([*node, "--logout"])
     for key, change in plan["settings"].items():
         _run([*node, "-o", "update", "-n", key, "-v", change["new"]])
         done.setdefault("settings", {})[key] = change
@@ -344,9 +388,77 @@ def _apply(target, entry, plan, known, done):
         text = hostnode_iscsi.set_record_values(hostnode_files.read(path), entry["chap"])
         hostnode_files.replace(path, text, mode=0o600)
         done["chap"] = predicted["chap"]
-    if plan["login"]:
+    if plan["login"] or plan["relogin"]:
         _run([*node, "--login"], timeout=entry["timeout"] + 15)
+    if plan["relogin"]:
+        _wait_back(target, session, wanted, entry["timeout"] + SETTLE)
+    if "session" in predicted:
         done["session"] = predicted["session"]
+
+
+# Seconds a re-logged session may take beyond its login to show its disks again, scanned and
+# taken into their multipath maps.
+SETTLE = 30
+# Where a disk's holders (the multipath map using it) show.
+SYS_BLOCK = "/sys/block"
+
+
+def _live_sessions(target):
+    """{(portal, iface): session} of target's open sessions (the -P 3 tree)."""
+    return {(s["portal"], s["iface"]): s for s in _session_tree() if s["target"] == target}
+
+
+def _relogin_refused(target, key, up, held):
+    """
+    Why the session of key must not be logged out now, or None: held, an earlier re-login of
+    this run did not come back; or no other session of target is logged in (multipath would
+    lose its last path; the message gives the commands to run when I/O may pause).
+    """
+    if held:
+        return "not re-logged in: an earlier re-login did not come back, this path stays up"
+    if not up - {key}:
+        node = f"iscsiadm -m node -T {target} -p {key[0]} -I {key[1]}"
+        return (
+            "not re-logged in: it is the only logged-in session of the target; when its I/O "
+            f"may pause, run '{node} --logout' and '{node} --login'"
+        )
+    return None
+
+
+def _wait_back(target, before, wanted, timeout):
+    """
+    Until the session logged out as before is logged in again (a session id of its own) with
+    wanted, (running disks, of them in a multipath map), as _disks counted them before the
+    logout; CommandExecutionError after timeout seconds.
+    """
+    key = (before["portal"], before["iface"])
+    deadline = time.monotonic() + timeout
+    while True:
+        now = _live_sessions(target).get(key) or before
+        back = now["sid"] != before["sid"] and now["session_state"] == "LOGGED_IN"
+        found = _disks(now) if back else (0, 0)
+        if found[0] >= wanted[0] and found[1] >= wanted[1]:
+            return
+        if time.monotonic() > deadline:
+            raise CommandExecutionError(
+                f"not back {timeout} s after its login: {found[0]} of {wanted[0]} disk(s) "
+                f"running, {found[1]} of {wanted[1]} in a multipath map"
+            )
+        time.sleep(1)
+
+
+def _disks(session):
+    """(running disks, running disks held by a multipath map) of a session."""
+    running = [d["device"] for d in session["devices"] if d["state"] == "running"]
+    held = [d for d in running if _holders(d)]
+    return len(running), len(held)
+
+
+def _holders(device):
+    try:
+        return os.listdir(os.path.join(SYS_BLOCK, device, "holders"))
+    except OSError:
+        return []
 
 
 def _tpgt(target, portal, iface, timeout):
@@ -388,8 +500,67 @@ def _record(target, portal, iface):
 
 
 def _session_tree():
-    return _parsed(hostnode_iscsi.parse_session_tree, ["iscsiadm", "-m", "session", "-P", "1"],
+    return _parsed(hostnode_iscsi.parse_session_tree, ["iscsiadm", "-m", "session", "-P", "3"],
                    None, "No active sessions")  # fmt: skip
+
+
+def relogin(target, portals=None, login_timeout=10, login_retries=1, test=False):
+    """
+    Log the open sessions of target (those on portals, when given) out and in again, one at a
+    time: the next only once the one before is logged in again with its disks running and back
+    in their multipath maps, and never the target's last logged-in session. This is how a
+    changed iface NIC, node setting or CHAP credential reaches a live session (``iscsi.login``
+    does it by itself for what it changes) and what ``watch`` on ``iscsi.logged_in`` runs.
+    Returns ``{"<portal> via <iface>": {"session": "re-logged in"}}``; a session that fails
+    is named in the error and holds back the ones after it.
+
+    login_timeout, login_retries
+        Bound each login as in ``iscsi.login``; a session is given 30 seconds more to show its
+        disks again.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' iscsi.relogin iqn.2026-11.net.example:san test=True
+        salt '*' iscsi.relogin iqn.2026-11.net.example:san '[192.0.2.1]'
+    """
+    only = _only(target, portals)
+    bound = _login_bound(login_timeout, login_retries)
+    live = _live_sessions(target)
+    up = {key for key, session in live.items() if session["session_state"] == "LOGGED_IN"}
+    changes, errors, held = {}, {}, False
+    for key, session in sorted(live.items()):
+        if only is not None and key[0] not in only:
+            continue
+        name = f"{key[0]} via {key[1]}"
+        refused = _relogin_refused(target, key, up, held)
+        if refused:
+            errors[name] = refused
+            continue
+        node = ["iscsiadm", "-m", "node", "-T", target, "-p", key[0], "-I", key[1]]
+        try:
+            if not test:
+                wanted = _disks(session)  # before the logout takes the disks out of their map
+                _run([*node, "--logout"])
+                _run([*node, "--login"], timeout=bound + 15)
+                _wait_back(target, session, wanted, bound + SETTLE)
+            changes[name] = {"session": "re-logged in"}
+        except CommandExecutionError as exc:
+            errors[name], held = str(exc), True
+    _raise_errors(errors, changes)
+    return changes
+
+
+def _only(target, portals):
+    """The normal forms of portals (None for all) of a valid target name."""
+    if not hostnode_iscsi.valid_iqn(target):
+        raise SaltInvocationError(f"target: {target!r} is not an iSCSI name (iqn./eui./naa.)")
+    if portals is None:
+        return None
+    if not isinstance(portals, list):
+        raise SaltInvocationError("portals: must be a list")
+    return {_portal(p, f"portals:{i}") for i, p in enumerate(portals)}
 
 
 def logout(target, portals=None, delete_records=True, test=False):
@@ -405,13 +576,7 @@ def logout(target, portals=None, delete_records=True, test=False):
         salt '*' iscsi.logout iqn.2001-05.com.equallogic:san test=True
         salt '*' iscsi.logout iqn.2001-05.com.equallogic:san '[192.0.2.10]'
     """
-    if not hostnode_iscsi.valid_iqn(target):
-        raise SaltInvocationError(f"target: {target!r} is not an iSCSI name (iqn./eui./naa.)")
-    only = None
-    if portals is not None:
-        if not isinstance(portals, list):
-            raise SaltInvocationError("portals: must be a list")
-        only = {_portal(p, f"portals:{i}") for i, p in enumerate(portals)}
+    only = _only(target, portals)
     sessions = {(s["portal"], s["iface"]) for s in _session_tree() if s["target"] == target}
     records = set()
     if delete_records:

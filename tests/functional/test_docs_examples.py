@@ -29,6 +29,7 @@ SOURCES = {
     "/tmp/bundle/bond0": "bonding/active-backup-eth0-first.txt",
     "/tmp/bundle/raw-list.json": "ceph-volume/raw-list-three.json",
     "/tmp/bundle/discovery.txt": "iscsiadm/discovery-sendtargets-two-portals.txt",
+    "/tmp/bundle/iscsiadm-session-P3.txt": "iscsiadm/session-P3.txt",
     "/tmp/bundle/multipath-ll.txt": "multipath/ll-healthy.txt",
     "/tmp/bundle/user_beancounters": "beancounters/forum-ct70160-failcnt.txt",
     "/tmp/gnt-cluster-info.txt": "ganeti/cluster-info-one-node.txt",

@@ -385,7 +385,8 @@ def test_iscsi_portal_plan_applied_leaves_nothing_to_do(
     wanted = {"portal": "192.0.2.1:3260", "iface": "ieth-a", "netdev": netdev,
               "settings": settings_, "chap": None}  # fmt: skip
     found = {"netdev": found_netdev, "iface_exists": iface_exists, "record": record,
-             "logged_in": logged_in}  # fmt: skip
+             "logged_in": logged_in,
+             "session_netdev": found_netdev if logged_in else None}  # fmt: skip
     plan = hostnode_iscsi.plan_portal(wanted, found)
     after = {
         "netdev": plan["bind"]["new"] if plan["bind"] else found_netdev,
@@ -393,6 +394,9 @@ def test_iscsi_portal_plan_applied_leaves_nothing_to_do(
         "record": {**(record or {}), **{k: v["new"] for k, v in plan["settings"].items()}},
         "logged_in": True,
     }
+    # a session logged in (again) by the plan leaves by the iface's NIC
+    relogged = plan["login"] or plan["relogin"]
+    after["session_netdev"] = after["netdev"] if relogged else found["session_netdev"]
     assert hostnode_iscsi.portal_changes(hostnode_iscsi.plan_portal(wanted, after)) == {}
 
 

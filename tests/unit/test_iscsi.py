@@ -117,3 +117,78 @@ def test_initiator_name_from_the_config_root(config_root):
         "## DO NOT EDIT\nInitiatorName=iqn.2026-11.net.example:guest\n"
     )
     assert iscsi.initiator_name() == "iqn.2026-11.net.example:guest"
+
+
+def saved(name):
+    return str(FIXTURES / "iscsiadm" / name)
+
+
+@pytest.mark.parametrize("layout", ["session-P1.txt", "session-P3.txt"])
+def test_sessions_read_every_layout_iscsiadm_prints(iscsiadm, layout):
+    flat = iscsi.sessions(source=saved("session-two-ifaces.txt"))
+    assert [(s["sid"], s["portal"], s["transport"], s["flash"]) for s in flat] == [
+        (1, "192.0.2.1:3260", "tcp", False),
+        (2, "198.51.100.1:3260", "tcp", False),
+    ]
+    assert iscsi.sessions(source=saved(layout)) == flat
+    assert iscsiadm.calls == []
+
+
+def test_nodes_and_discover_read_the_trees_too(iscsiadm):
+    assert iscsi.nodes(source=saved("node-P1.txt")) == iscsi.nodes(
+        source=saved("node-six-records.txt")
+    )
+    offered = iscsi.discover(source=saved("discovery-sendtargets-P1.txt"))
+    assert [(r["portal"], r["tpgt"]) for r in offered] == [
+        ("192.0.2.1:3260", 1),
+        ("198.51.100.1:3260", 1),
+        ("192.0.2.3:3260", 1),
+    ]
+    assert iscsi.discover(source=saved("discovery-P1-two-ifaces.txt")) == offered * 2
+    with pytest.raises(CommandExecutionError, match="line 1: not iscsiadm -m discovery output"):
+        iscsi.discover(source=saved("discovery.txt"))
+    assert iscsiadm.calls == []
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "message"),
+    [
+        (hostnode_iscsi.parse_sessions, "Target: t (non-flash)\n\tCurrent Portal: x,1\n",
+         "line 2: "),
+        (hostnode_iscsi.parse_sessions, "Target: t\n\tCurrent Portal: 192.0.2.1:3260,1\n"
+         "\t\tSID: one\n", "line 3: SID: 'one' is not a number"),
+        (hostnode_iscsi.parse_records, "Target: t\n\tPortal: 192.0.2.1:3260\n",
+         "line 2: a portal outside a target"),
+        (hostnode_iscsi.parse_records, "192.0.2.1:3260,1 t\n192.0.2.1:3260 via sendtargets\n",
+         "line 2: a discovery address"),
+    ],
+)  # fmt: skip
+def test_a_tree_line_that_cannot_be_read_names_its_line(parser, text, message):
+    with pytest.raises(ValueError, match=message):
+        parser(text)
+
+
+def test_the_other_layouts_captured_in_the_guest(iscsiadm):
+    three = iscsi.sessions(source=saved("session-P0-three.txt"))
+    assert [(s["sid"], s["portal"]) for s in three] == [
+        (4, "192.0.2.1:3260"),
+        (5, "198.51.100.1:3260"),
+        (6, "192.0.2.1:3260"),
+    ]
+    assert iscsi.sessions(source=saved("session-P2-three.txt")) == three
+    assert iscsi.discover(source=saved("discoverydb-P1-no-targets.txt")) == []
+    with pytest.raises(CommandExecutionError, match="line 1: not iscsiadm -m iface output"):
+        iscsi.ifaces(source=saved("iface-P1.txt"))
+    assert iscsiadm.calls == []
+
+
+@pytest.mark.parametrize("layout", ["session-P1-same-portal.txt", "session-P3-same-portal.txt"])
+def test_a_second_session_on_the_same_portal_is_a_session_of_its_own(iscsiadm, layout):
+    tree = hostnode_iscsi.parse_session_tree(fixture_text("iscsiadm", layout))
+    assert [(s["sid"], s["portal"], s["iface"], s["netdev"]) for s in tree] == [
+        (4, "192.0.2.1:3260", "ieth-a", "stor-c"),
+        (6, "192.0.2.1:3260", "ieth-x", "stor-a"),
+        (7, "198.51.100.1:3260", "ieth-b", "stor-b"),
+    ]
+    flat = iscsi.sessions(source=saved("session-P0-same-portal.txt"))
+    assert iscsi.sessions(source=saved(layout)) == flat and len(flat) == 3

@@ -147,8 +147,19 @@ class FakeIscsiadm(CommandTable):
     def __init__(self, nodes, answers):
         super().__init__(answers)
         self.nodes = nodes
+        self.sys_block, self.map_in = None, None
 
     def __call__(self, argv, python_shell=False, stdin=None, **options):
+        if argv[-1] == "--logout" and self.sys_block:  # the disks leave their map, and the
+            for holders in self.sys_block.glob("*/holders/*"):  # map takes them back 3 reads
+                holders.rmdir()  # of the session tree later
+            self.map_in = 3
+        if argv[:3] == ["iscsiadm", "-m", "session"] and self.map_in is not None:
+            self.map_in -= 1
+            if self.map_in == 0:
+                for holders in self.sys_block.glob("*/holders"):
+                    (holders / "dm-0").mkdir()
+                self.map_in = None
         if argv[:4] == ["iscsiadm", "-m", "node", "-o"] and argv[4] == "new":
             host_port, tpgt = argv[8].rsplit(",", 1)
             address, port = host_port.rsplit(":", 1)
@@ -181,7 +192,7 @@ def iscsiadm(node_db):
         node_db,
         {
             ("iscsiadm", "-m", "iface"): (0, "default tcp,<empty>,<empty>,<empty>,<empty>\n", ""),
-            ("iscsiadm", "-m", "session", "-P", "1"): NO_SESSIONS,
+            ("iscsiadm", "-m", "session", "-P", "3"): NO_SESSIONS,
             discovery("192.0.2.1:3260", "ieth-a"): (0, offered, ""),
             discovery("198.51.100.1:3260", "ieth-b"): (0, offered, ""),
         },
@@ -265,8 +276,8 @@ def test_nothing_to_do_when_records_match_and_sessions_are_open(iscsiadm, node_d
     for record in node_db.glob("*/*/*"):
         text = record.read_text()
         record.write_text(hostnode_iscsi.set_record_values(text, SETTINGS))
-    iscsiadm.answers[("iscsiadm", "-m", "session", "-P", "1")] = (
-        0, fixture_text("iscsiadm", "session-P1.txt"), "",
+    iscsiadm.answers[("iscsiadm", "-m", "session", "-P", "3")] = (
+        0, fixture_text("iscsiadm", "session-P3.txt"), "",
     )  # fmt: skip
     iscsiadm.answers[("iscsiadm", "-m", "iface")] = (
         0, fixture_text("iscsiadm", "iface-two-bound.txt"), "",
@@ -303,8 +314,8 @@ def test_bad_input_changes_nothing(iscsiadm, call, message):
 
 
 def test_logout_logs_out_and_deletes_the_records(iscsiadm):
-    iscsiadm.answers[("iscsiadm", "-m", "session", "-P", "1")] = (
-        0, fixture_text("iscsiadm", "session-P1.txt"), "",
+    iscsiadm.answers[("iscsiadm", "-m", "session", "-P", "3")] = (
+        0, fixture_text("iscsiadm", "session-P3.txt"), "",
     )  # fmt: skip
     iscsiadm.answers[("iscsiadm", "-m", "node", "-P", "1")] = (
         0, fixture_text("iscsiadm", "node-P1.txt"), "",
@@ -320,3 +331,173 @@ def test_logout_logs_out_and_deletes_the_records(iscsiadm):
         node("192.0.2.1:3260", "ieth-a", "-o", "delete"),
         node("192.0.2.1:3260", "ieth-b", "-o", "delete"),
     ]
+
+
+def test_unknown_timeouts_and_unavailable_devices_read_as_unknown():
+    text = fixture_text("iscsiadm", "session-P3.txt").replace(
+        "Target Reset Timeout: 30", "Target Reset Timeout: <empty>"
+    )
+    text = text.replace("\t\tHost Number: 6\tState: running\n", "\t\tUnavailable\n")
+    text = text.replace("\t\tscsi6 Channel 00 Id 0 Lun: 0\n\t\t\tAttached scsi disk sda\t\t"
+                        "State: running\n", "")  # fmt: skip
+    first, second = hostnode_iscsi.parse_session_tree(text)
+    assert first["timeouts"]["target_reset"] is None and first["devices"] == []
+    assert second["devices"][0]["device"] == "sdb"
+
+
+# --- Re-login: a changed NIC, setting or CHAP credential reaches the open session ----------
+
+MOVED = [{**PORTALS[0], "netdev": "stor-c"}, PORTALS[1]]
+SESSIONS = ("iscsiadm", "-m", "session", "-P", "3")
+
+
+def tree(netdev_a="stor-a", disk_a="sda", disk_b="sdb", sids=(1, 2)):
+    """
+    The captured -P 3 tree, with ieth-a's session leaving by netdev_a with disk disk_a, ieth-b's
+    with disk_b, and the session ids sids (a session logged in again has a new one).
+    """
+    text = fixture_text("iscsiadm", "session-P3.txt")
+    for old, new in (
+        ("Iface Netdev: stor-a", f"Iface Netdev: {netdev_a}"),
+        ("scsi disk sda", f"scsi disk {disk_a}"),
+        ("scsi disk sdb", f"scsi disk {disk_b}"),
+        ("SID: 1\n", f"SID: {sids[0]}\n"),
+        ("SID: 2\n", f"SID: {sids[1]}\n"),
+    ):
+        text = text.replace(old, new)
+    return (0, text, "")
+
+
+@pytest.fixture
+def logged_in(iscsiadm, node_db, tmp_path, monkeypatch):
+    """Both portals logged in through ieth-a (stor-a) and ieth-b, their disks in one map."""
+    iscsi.login(TARGET, PORTALS, chap_pillar="storage:chap")
+    for record in node_db.glob("*/*/*"):
+        record.write_text(hostnode_iscsi.set_record_values(record.read_text(), SETTINGS))
+    iscsiadm.answers[SESSIONS] = tree()
+    iscsiadm.answers[("iscsiadm", "-m", "iface")] = (
+        0, fixture_text("iscsiadm", "iface-two-bound.txt"), "",
+    )  # fmt: skip
+    sys_block = tmp_path / "sys-block"
+    for disk in ("sda", "sdb", "sdc"):
+        (sys_block / disk / "holders" / "dm-0").mkdir(parents=True)
+    monkeypatch.setattr(iscsi, "SYS_BLOCK", str(sys_block), raising=False)  # new in the fix
+    iscsiadm.sys_block = sys_block
+    monkeypatch.setattr(iscsi.time, "sleep", lambda seconds: None)
+    iscsiadm.calls.clear()
+    return iscsiadm
+
+
+def writes(iscsiadm):
+    """The argvs of a run but for the reads (iface, session)."""
+    return [argv for argv in iscsiadm.argvs() if argv[2] not in ("iface", "session")
+            or "-o" in argv]  # fmt: skip
+
+
+def test_a_new_nic_re_logs_in_that_portal_and_waits_until_it_is_back(logged_in):
+    logged_in.answers[SESSIONS] = [tree(), tree(), tree(), tree("stor-c", "sdc", sids=(3, 2))]
+    predicted = iscsi.login(TARGET, MOVED, chap_pillar="storage:chap", test=True)
+    assert predicted == {
+        "192.0.2.1:3260 via ieth-a": {
+            "iface_netdev": {"old": "stor-a", "new": "stor-c"},
+            "session": "re-logged in",
+        }
+    }
+    assert writes(logged_in) == []
+    assert iscsi.login(TARGET, MOVED, chap_pillar="storage:chap") == predicted
+    assert writes(logged_in) == [
+        ["iscsiadm", "-m", "iface", "-I", "ieth-a", "-o", "update",
+         "-n", "iface.net_ifacename", "-v", "stor-c"],
+        node("192.0.2.1:3260", "ieth-a", "--logout"),
+        node("192.0.2.1:3260", "ieth-a", "--login"),
+    ]  # fmt: skip
+    # after the login, the session tree was read until ieth-a was back by stor-c with its disk,
+    # and that disk in the map again
+    assert (
+        logged_in.argvs()[-4:]
+        == [node("192.0.2.1:3260", "ieth-a", "--login")] + [list(SESSIONS)] * 3
+    )
+
+
+def test_a_changed_setting_or_chap_re_logs_in_one_portal_after_the_other(logged_in, node_db):
+    logged_in.answers[SESSIONS] = [tree(), tree("stor-a", "sdc", sids=(3, 2)),
+                                   tree("stor-a", "sdc", "sdd", sids=(3, 4))]  # fmt: skip
+    (node_db.parent / "sys-block" / "sdd" / "holders" / "dm-0").mkdir(parents=True)
+    pillar = iscsi.__pillar__["storage"]["chap"]
+    pillar["password"] = SECRET + "-new"
+    changes = iscsi.login(TARGET, PORTALS, chap_pillar="storage:chap",
+                          settings={"node.session.timeo.replacement_timeout": "15"})  # fmt: skip
+    assert sorted(changes) == ["192.0.2.1:3260 via ieth-a", "198.51.100.1:3260 via ieth-b"]
+    first = changes["192.0.2.1:3260 via ieth-a"]
+    assert first["chap"] == "credentials set" and first["session"] == "re-logged in"
+    assert list(first["settings"]) == ["node.session.timeo.replacement_timeout"]
+    steps = [argv[-1] for argv in logged_in.argvs() if argv[-1] in ("--login", "--logout")
+             or argv[:3] == list(SESSIONS[:3])]  # fmt: skip
+    # ieth-b is logged out only once ieth-a's new disk is running and back in the map
+    back = ["--logout", "--login", "3", "3", "3"]
+    assert steps == ["3", *back, *back]
+    assert all(SECRET not in " ".join(argv) for argv in logged_in.argvs())
+    assert SECRET not in repr(changes)
+
+
+def test_a_boot_only_setting_changes_the_record_and_leaves_the_session(logged_in):
+    changes = iscsi.login(TARGET, PORTALS, chap_pillar="storage:chap", startup="manual")
+    assert changes["192.0.2.1:3260 via ieth-a"] == {
+        "settings": {
+            "node.startup": {"old": "automatic", "new": "manual"},
+            "node.conn[0].startup": {"old": "automatic", "new": "manual"},
+        }
+    }
+    assert not [argv for argv in logged_in.argvs() if argv[-1] in ("--login", "--logout")]
+
+
+def test_a_session_not_back_in_time_fails_and_holds_back_the_next(logged_in, monkeypatch):
+    no_disk = tree(sids=(3, 2))[1].replace("\t\t\tAttached scsi disk sda\t\tState: running\n", "")
+    logged_in.answers[SESSIONS] = [tree(), (0, no_disk, "")]
+    clock = iter(range(0, 1000, 20))
+    monkeypatch.setattr(iscsi.time, "monotonic", lambda: next(clock))
+    settings = {"node.session.timeo.replacement_timeout": "15"}
+    with pytest.raises(CommandExecutionError) as caught:
+        iscsi.login(TARGET, PORTALS, chap_pillar="storage:chap", settings=settings)
+    message = str(caught.value)
+    assert (
+        "2 portal(s) failed: 192.0.2.1:3260 via ieth-a: not back 50 s after its login: "
+        "0 of 1 disk(s) running, 0 of 1 in a multipath map" in message
+    )
+    assert "198.51.100.1:3260 via ieth-b: not re-logged in: an earlier re-login" in message
+    assert not [argv for argv in logged_in.argvs() if "ieth-b" in argv]  # untouched
+
+
+def test_the_last_logged_in_session_is_never_logged_out(logged_in):
+    logged_in.answers[SESSIONS] = (0, fixture_text("iscsiadm", "session-P3-one-failed.txt"), "")
+    settings = {"node.session.timeo.replacement_timeout": "15"}
+    for test in (True, False):
+        with pytest.raises(CommandExecutionError) as caught:
+            iscsi.login(TARGET, PORTALS, chap_pillar="storage:chap", settings=settings, test=test)
+        assert (
+            "1 portal(s) failed: 192.0.2.1:3260 via ieth-a: not re-logged in: it is the only "
+            "logged-in session of the target; when its I/O may pause, run 'iscsiadm -m node -T "
+            f"{TARGET} -p 192.0.2.1:3260 -I ieth-a --logout'" in str(caught.value)
+        )
+    assert not [argv for argv in logged_in.argvs() if "ieth-a" in argv]  # untouched
+
+
+def test_relogin_goes_one_session_at_a_time(logged_in):
+    logged_in.answers[SESSIONS] = [tree(), tree(), tree(), tree("stor-a", "sdc", "sdd", (3, 4))]
+    (logged_in.nodes.parent / "sys-block" / "sdd" / "holders" / "dm-0").mkdir(parents=True)
+    expected = {
+        "192.0.2.1:3260 via ieth-a": {"session": "re-logged in"},
+        "198.51.100.1:3260 via ieth-b": {"session": "re-logged in"},
+    }
+    assert iscsi.relogin(TARGET, test=True) == expected
+    assert writes(logged_in) == []
+    assert iscsi.relogin(TARGET) == expected
+    assert writes(logged_in) == [
+        node("192.0.2.1:3260", "ieth-a", "--logout"),
+        node("192.0.2.1:3260", "ieth-a", "--login"),
+        node("198.51.100.1:3260", "ieth-b", "--logout"),
+        node("198.51.100.1:3260", "ieth-b", "--login"),
+    ]
+    assert iscsi.relogin(TARGET, ["198.51.100.1"], test=True) == {
+        "198.51.100.1:3260 via ieth-b": {"session": "re-logged in"}
+    }

@@ -96,8 +96,11 @@ def qemu_argv(image, overlay, disks, results, console):
     return argv
 
 
-def run(image, job, results, disks=1, disk_mb=256, timeout=900):
-    """Boot the guest once with job (shell script text); return what came back."""
+def run(image, job, results, disks=1, disk_mb=256, timeout=1800):
+    """
+    Boot the guest once with job (shell script text); return what came back. The time limit
+    leaves room for a guest slowed by the host lanes that run beside it (tests/run-lanes).
+    """
     results = pathlib.Path(results)
     results.mkdir(parents=True, exist_ok=True)
     (results / "job").write_text(job)

@@ -3,15 +3,19 @@ The storage_net formula in the guest (one boot, jobs/storage-net.sh): an LIO tar
 on two portals in two subnets, reached through two NICs; the login on both, one multipath map
 with two paths, a blocked portal seen by multipath.health and the beacon within seconds, its
 return, a second run without changes, an unreachable third portal failing alone in bounded
-time, the CHAP secret in no argv, log or return, and clean.
+time, a portal moved to a third NIC and its live session logged in again through it while the
+map keeps a path, the re-login of a ``watch``, the CHAP secret in no argv, log or return, and
+clean; and every layout of iscsiadm's output, saved in the same run, read by the parsers.
 """
 
+import itertools
 import json
 
 import guest
 import pytest
 import yaml
 
+from saltext.hostnode.utils import iscsi as hostnode_iscsi
 from support import REPO
 
 pytestmark = [pytest.mark.vm, pytest.mark.slow]
@@ -108,7 +112,9 @@ def test_the_chap_secret_is_in_no_argv_log_or_return(results):
     assert "debug" in guest.result(results, "minion.log").lower()
     assert SECRET not in guest.result(results, "minion.log")
     for name in ("salt-storage-test.json", "salt-storage.json", "salt-storage-again.json",
-                 "salt-storage-third.json", "health-healthy.json"):  # fmt: skip
+                 "salt-storage-third.json", "health-healthy.json", "salt-move.json",
+                 "salt-watch.json", "login-ieth-x.json", "relogin-ieth-b.json",
+                 "layout-session-P2.txt"):  # fmt: skip
         assert SECRET not in guest.result(results, name), name
     modes = {line.split()[0] for line in guest.result(results, "record-modes.txt").splitlines()}
     assert modes == {"600"}
@@ -123,3 +129,79 @@ def test_clean_logs_out_and_removes_the_records_and_multipath_conf(results):
     }
     assert "No active sessions" in guest.result(results, "session-after-clean.txt")
     assert "No such file" in guest.result(results, "multipath-conf-after-clean.txt")
+
+
+def path_samples(results, name):
+    """The second column of "time count" samples taken while sessions were logged in again."""
+    return [int(line.split()[1]) for line in guest.result(results, name).splitlines()]
+
+
+def test_a_portal_moved_to_another_nic_is_logged_in_again_through_it(results):
+    predicted, applied = (
+        login_state(results, "salt-move-test.json"),
+        login_state(results, "salt-move.json"),
+    )
+    assert applied["result"] is True, applied["comment"]
+    assert applied["changes"] == {
+        PORTALS[0]: {"iface_netdev": {"old": "stor-a", "new": "stor-c"}, "session": "re-logged in"}
+    }
+    assert predicted["result"] is None and predicted["changes"] == applied["changes"]
+    sessions = hostnode_iscsi.parse_session_tree(guest.result(results, "session-P3-moved.txt"))
+    by_iface = {session["iface"]: session for session in sessions}
+    assert (by_iface["ieth-a"]["netdev"], by_iface["ieth-a"]["ipaddress"]) == (
+        "stor-c",
+        "192.0.2.11",
+    )
+    assert by_iface["ieth-b"]["netdev"] == "stor-b"
+    # 4 MiB read from the moved session's disk arrived by stor-c, not by stor-a
+    before, after = (
+        [int(n) for n in guest.result(results, name).split()]
+        for name in ("nic-bytes-before.txt", "nic-bytes-after.txt")
+    )
+    by_a, by_c = after[0] - before[0], after[1] - before[1]
+    assert by_c >= 4 * 2**20 and by_a < 2**20, (by_a, by_c)
+
+
+def test_a_watch_re_logs_in_every_portal_in_turn(results):
+    expected = {portal: {"session": "re-logged in"} for portal in PORTALS}
+    applied = login_state(results, "salt-watch.json")
+    assert applied["result"] is True and applied["changes"] == expected
+
+
+def test_the_map_keeps_a_path_throughout_every_re_login(results):
+    for name, relogins in (("move-paths.txt", 1), ("watch-paths.txt", 2)):
+        kernel = path_samples(results, name)  # active paths of the kernel's table, every 50 ms
+        assert len(kernel) >= 20 and min(kernel) >= 1, (name, kernel)
+        drops = sum(1 for pair in itertools.pairwise(kernel) if pair == (2, 1))
+        assert drops >= relogins and kernel[-1] == 2, (name, kernel)  # each re-login seen
+
+
+def test_every_session_layout_reads_alike(results):
+    flat = hostnode_iscsi.parse_sessions(guest.result(results, "layout-session.txt"))
+    assert [s["portal"] for s in flat].count("192.0.2.1:3260") == 2  # ieth-a and ieth-x
+    # ieth-x's session follows ieth-a's on the same portal: iscsiadm printed no portal for it
+    assert "\n\n" in guest.result(results, "layout-session-P1.txt")
+    for level in range(4):
+        text = guest.result(results, f"layout-session-P{level}.txt")
+        assert hostnode_iscsi.parse_sessions(text) == flat, level
+    tree = hostnode_iscsi.parse_session_tree(guest.result(results, "layout-session-P3.txt"))
+    assert sorted((s["portal"], s["iface"], s["netdev"]) for s in tree) == [
+        ("192.0.2.1:3260", "ieth-a", "stor-c"),
+        ("192.0.2.1:3260", "ieth-x", "stor-a"),
+        ("198.51.100.1:3260", "ieth-b", "stor-b"),
+    ]
+    assert all(len(s["devices"]) == 1 for s in tree)
+
+
+def test_every_record_and_discovery_layout_reads_alike(results):
+    records = hostnode_iscsi.parse_records(guest.result(results, "layout-node.txt"))
+    assert hostnode_iscsi.parse_records(guest.result(results, "layout-node-P1.txt")) == records
+    offered = hostnode_iscsi.parse_records(guest.result(results, "layout-sendtargets.txt"))
+    assert {r["portal"] for r in offered} == {"192.0.2.1:3260", "198.51.100.1:3260",
+                                              "192.0.2.3:3260"}  # fmt: skip
+    tree = hostnode_iscsi.parse_records(guest.result(results, "layout-sendtargets-P1.txt"))
+    assert sorted(tree, key=str) == sorted(offered, key=str)
+    assert hostnode_iscsi.parse_tree(guest.result(results, "layout-discoverydb-P1.txt")) == []
+    assert hostnode_iscsi.parse_discovery_records(
+        guest.result(results, "layout-discoverydb.txt")
+    ) == [{"portal": "192.0.2.1:3260", "method": "sendtargets"}]

@@ -73,10 +73,22 @@ def parse_records(text):
         127.0.0.1:3260,1 iqn.2026-11.net.example:san
 
     give ``[{"portal": "127.0.0.1:3260", "tpgt": 1, "target": "iqn..."}]``; IPv6 portals come
-    bracketed. ValueError names the line that is not such a record.
+    bracketed. The ``-P 1`` trees of the same commands (see parse_tree) give the same list, one
+    record per iface as the flat layout prints them. ValueError names the line that is not such
+    a record.
     """
+    if _first_line(text).startswith(_TREE_STARTS):
+        return [{key: record[key] for key in ("portal", "tpgt", "target")}
+                for record in parse_tree(text)]  # fmt: skip
     records = []
     for number, line in _lines(text):
+        if line.startswith(_NONE_FOUND):
+            continue
+        if _DISCOVERY.match(line):
+            raise ValueError(
+                f"line {number}: a discovery address ('portal via method', iscsiadm -m discovery)"
+                " names no target: give the output of a discovery (-t sendtargets) or -P 1"
+            )
         match = _RECORD.match(line)
         if not match:
             raise ValueError(f"line {number}: not 'portal,tpgt target': {line!r}")
@@ -88,6 +100,16 @@ def parse_records(text):
             }
         )
     return records
+
+
+_TREE_STARTS = ("Target: ", "DiscoveryAddress: ", "SENDTARGETS:", "iSNS:", "STATIC:",
+                "FIRMWARE:")  # fmt: skip
+_NONE_FOUND = ("iscsiadm: No records found", "iscsiadm: No portals found",
+               "iscsiadm: No active sessions", "No targets found.")  # fmt: skip
+
+
+def _first_line(text):
+    return next((line for _, line in _lines(text)), "")
 
 
 def parse_discovery_records(text):
@@ -108,11 +130,15 @@ def parse_sessions(text):
         tcp: [1] 127.0.0.2:3260,1 iqn.2026-11.net.example:san (non-flash)
 
     gives ``{"transport": "tcp", "sid": 1, "portal": "127.0.0.2:3260", "tpgt": 1,
-    "target": ..., "flash": False}``. "No active sessions" gives [].
+    "target": ..., "flash": False}``. "No active sessions" gives []. The ``-P 1``, ``-P 2`` and
+    ``-P 3`` trees (see parse_session_tree) give the same list; ``-P 0`` is this flat layout.
     """
+    if _first_line(text).startswith(("Target: ", "iSCSI Transport Class")):
+        return [{key: session[key] for key in _FLAT_SESSION}
+                for session in parse_session_tree(text)]  # fmt: skip
     sessions = []
     for number, line in _lines(text):
-        if line.startswith("iscsiadm: No active sessions"):
+        if line.startswith(_NONE_FOUND):
             continue
         match = _SESSION.match(line)
         if not match:
@@ -128,6 +154,9 @@ def parse_sessions(text):
             }
         )
     return sessions
+
+
+_FLAT_SESSION = ("transport", "sid", "portal", "tpgt", "target", "flash")
 
 
 def parse_ifaces(text):
@@ -251,23 +280,28 @@ def parse_session_tree(text):
         \t\tRecovery Timeout: 5
         \t\tAttached scsi disk sda\t\tState: running
 
-    give one dict per session: ``sid``, ``target``, ``portal`` (the persistent one, as node
-    records name it), ``current_portal``, ``tpgt``, ``iface``, ``transport``, ``initiator``,
-    ``ipaddress``, ``netdev``, ``host`` (SCSI host number, ``-P 3``), ``connection_state``,
-    ``session_state``, ``internal_state``,
-    ``timeouts`` (seconds, ``-P 3``), ``params`` (negotiated, ``-P 3``) and ``devices``
-    (``-P 3``: ``{host, channel, id, lun, device, state}``). The CHAP block of ``-P 3`` is
-    skipped: credentials are never returned.
+    give one dict per session: ``sid``, ``target``, ``flash``, ``portal`` (the persistent one,
+    as node records name it), ``current_portal``, ``tpgt``, ``iface``, ``transport``,
+    ``initiator``, ``ipaddress``, ``netdev``, ``host`` (SCSI host number, ``-P 3``),
+    ``connection_state``, ``session_state``, ``internal_state``, ``timeouts`` (seconds, None
+    when unknown; ``-P 2``), ``params`` (negotiated, ``-P 2``) and ``devices`` (``-P 3``:
+    ``{host, channel, id, lun, device, state}``). The CHAP block of ``-P 2`` is skipped:
+    credentials are never returned. A second session on the same portal (another iface) has
+    no portal lines of its own (iscsiadm prints an empty line): it starts at its
+    ``Interface:`` block and shares the portal of the one before.
     """
     sessions, target, section = [], None, None
     for number, line in _lines(text):
         key, _, value = line.partition(": ")
         if line.startswith("*") or line.startswith(("iSCSI Transport Class", "version ")):
             continue
-        if line.endswith(":") and ": " not in line:
+        if line == "Interface:" and sessions and section is not None:
+            sessions.append({**_session(target, "", number), **_same_portal(sessions[-1])})
+            section = line[:-1]
+        elif line.endswith(":") and ": " not in line:
             section = line[:-1]
         elif key == "Target":
-            target = value.split()[0]
+            target = {"name": value.split()[0], "flash": value.endswith("(flash)")}
         elif key == "Current Portal":
             if target is None:
                 raise ValueError(f"line {number}: a session before any Target line")
@@ -281,8 +315,9 @@ def parse_session_tree(text):
 
 
 def _session(target, current, number):
-    portal, tpgt = _portal_tpgt(current, number)
-    return {"sid": None, "target": target, "portal": portal, "current_portal": portal,
+    portal, tpgt = _portal_tpgt(current, number) if current else (None, None)
+    return {"sid": None, "target": target["name"], "flash": target["flash"], "portal": portal,
+            "current_portal": portal,
             "tpgt": tpgt, "iface": None, "transport": None, "initiator": None,
             "ipaddress": None, "netdev": None, "host": None, "connection_state": None,
             "session_state": None, "internal_state": None, "timeouts": {}, "params": {},
@@ -302,6 +337,10 @@ _LUN = re.compile(r"^scsi\d+ Channel (?P<channel>\d+) Id (?P<id>\d+) Lun: (?P<lu
 _DISK = re.compile(r"^Attached scsi disk (?P<device>\S+)\s+State: (?P<state>\S+)$")
 
 
+def _same_portal(session):
+    return {key: session[key] for key in ("target", "flash", "portal", "current_portal", "tpgt")}
+
+
 def _session_line(session, section, line, number):
     key, _, value = line.partition(": ")
     value = None if value.strip() in ("<empty>", "") else value.strip()
@@ -312,7 +351,7 @@ def _session_line(session, section, line, number):
     elif key in _SESSION_KEYS:
         session[_SESSION_KEYS[key]] = value
     elif key in _TIMEOUTS:
-        session["timeouts"][_TIMEOUTS[key]] = _number(key, value, number)
+        session["timeouts"][_TIMEOUTS[key]] = value and _number(key, value, number)
     elif section == "Negotiated iSCSI params":
         session["params"][key] = value
     elif section == "Attached SCSI devices":
@@ -330,6 +369,8 @@ def _number(key, value, number):
 
 
 def _device_line(session, line, number):
+    if line == "Unavailable":  # iscsiadm found no SCSI host for the session
+        return
     for regex in (_HOST, _LUN, _DISK):
         match = regex.match(line)
         if match:
@@ -405,12 +446,16 @@ def plan_portal(wanted, found):
         wanted: {"portal", "iface", "netdev" (or None), "settings": {key: value},
                  "chap": {record key: value} or None}
         found:  {"netdev": the iface's netdev, "iface_exists", "record": the node record's
-                 values (None when there is none), "logged_in"}
+                 values (None when there is none), "logged_in", "session_netdev": the NIC
+                 the open session leaves by (None when none)}
 
-    gives ``{"bind", "create", "settings", "chap", "login"}``: the netdev change of the iface
-    (``{"old", "new"}`` or None), whether to create the record, the settings to update
-    (``{key: {"old", "new"}}``), whether the CHAP values differ (never the values), whether to
-    log in. Everything empty or false is nothing to do.
+    gives ``{"bind", "create", "settings", "chap", "login", "relogin"}``: the netdev change of
+    the iface (``{"old", "new"}`` or None), whether to create the record, the settings to
+    update (``{key: {"old", "new"}}``), whether the CHAP values differ (never the values),
+    whether to log in, and whether to log the open session out and in again, because it
+    leaves by another NIC than wanted, or a setting it runs with (all but the ones read only
+    at boot and first login, LOGIN_ONLY) or its CHAP credentials change. Everything empty or
+    false is nothing to do.
     """
     bind = None
     if wanted["netdev"] and (not found["iface_exists"] or found["netdev"] != wanted["netdev"]):
@@ -425,13 +470,20 @@ def plan_portal(wanted, found):
     chap = bool(wanted["chap"]) and any(
         current.get(key) != value for key, value in wanted["chap"].items()
     )
+    moved = bool(wanted["netdev"]) and found["session_netdev"] != wanted["netdev"]
+    live = chap or moved or bool(set(settings) - LOGIN_ONLY)
     return {
         "bind": bind,
         "create": record is None,
         "settings": settings,
         "chap": chap,
         "login": not found["logged_in"],
+        "relogin": found["logged_in"] and live,
     }
+
+
+# Record settings an open session does not run with: read at boot and at the first login only.
+LOGIN_ONLY = {"node.startup", "node.conn[0].startup", "node.session.initial_login_retry_max"}
 
 
 def portal_changes(plan):
@@ -447,4 +499,6 @@ def portal_changes(plan):
         changes["chap"] = "credentials set"
     if plan["login"]:
         changes["session"] = "logged in"
+    if plan["relogin"]:
+        changes["session"] = "re-logged in"
     return changes
