@@ -315,7 +315,7 @@ def plan_add(members, wanted, secondary_ips=None):
     """
     ``gnt-node add`` for each wanted node (in order) that is not a member, with its secondary
     IP when secondary_ips ({FQDN: IP}) has one; [] when all are members. Host key checking stays
-    on (no ``--no-ssh-key-check``): the master's Ganeti known_hosts must hold the node's keys
+    on (Ganeti's default): the master's Ganeti known_hosts must hold the node's keys
     (``plan_known_hosts``).
     """
     known = {m.lower() for m in members}
