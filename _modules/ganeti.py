@@ -9,6 +9,13 @@ options come from pillar ``hostnode:node:ganeti`` (see formulas/node/parameters/
 so neither needs Ganeti's daemons, nor Ganeti installed: ``test=True`` on a node the highstate
 has not given its packages yet still lists the commands. Every function that changes something
 takes ``test=True`` and then returns the same changes (the exact commands) without running them.
+
+A join runs with SSH host key checking on. Ganeti's ssh reads one known_hosts file,
+/var/lib/ganeti/known_hosts (``-oGlobalKnownHostsFile``, the user's file is /dev/null), and
+asks (``StrictHostKeyChecking=ask``: with no terminal, a refusal) for a key it does not hold:
+``add_node`` writes there each new node's host keys as the node publishes them in the Salt mine
+(``ssh_keys``), and each node authorizes the master's root key from the mine
+(``authorize_master``) after checking its replication path (``replication_check``).
 """
 
 import os
@@ -31,6 +38,13 @@ __virtualname__ = "ganeti"
 CONFIG_DATA = "/var/lib/ganeti/config.data"
 NODE_LIST = "/var/lib/ganeti/ssconf_node_list"
 CLUSTER_NAME = "/var/lib/ganeti/ssconf_cluster_name"
+KNOWN_HOSTS = "/var/lib/ganeti/known_hosts"
+AUTHORIZED_KEYS = "/root/.ssh/authorized_keys"
+# root's public key files of Ganeti's key types (gnt-cluster init creates id_rsa by default),
+# and sshd's host keys (Debian's three).
+ROOT_KEYS = ("/root/.ssh/id_rsa.pub", "/root/.ssh/id_ecdsa.pub", "/root/.ssh/id_dsa.pub")
+HOST_KEYS = ("/etc/ssh/ssh_host_ed25519_key.pub", "/etc/ssh/ssh_host_ecdsa_key.pub",
+             "/etc/ssh/ssh_host_rsa_key.pub")  # fmt: skip
 
 
 def __virtual__():
@@ -50,8 +64,8 @@ def _options(settings):
         raise SaltInvocationError(str(exc)) from None
 
 
-def _rooted(path):
-    root = __salt__["config.get"]("hostnode:config_root", "/") or "/"
+def _rooted(path, root=None):
+    root = root or __salt__["config.get"]("hostnode:config_root", "/") or "/"
     return os.path.join(root, path.lstrip("/"))
 
 
@@ -193,11 +207,48 @@ def init_cluster(settings=None, name=None, test=False):
     return _apply(plan, test)
 
 
-def add_node(nodes=None, settings=None, test=False):
+def ssh_keys(source=None):
+    """
+    The SSH public keys a join needs, for the Salt mine: ``{"root": [...], "host": [...]}``,
+    each ``type base64``: root's (/root/.ssh/id_{rsa,ecdsa,dsa}.pub; on the master, the key
+    gnt-cluster init made, which its ssh logs in with) and sshd's host keys
+    (/etc/ssh/ssh_host_*_key.pub). Missing files are left out. source is a directory read in
+    place of / (a copy of a node's files).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' ganeti.ssh_keys
+        salt-call ganeti.ssh_keys source=/tmp/hv2-root
+    """
+    if source and not os.path.isdir(source):
+        raise SaltInvocationError(f"source: {source} is not a directory")
+    keys = {}
+    for kind, paths in (("root", ROOT_KEYS), ("host", HOST_KEYS)):
+        keys[kind] = []
+        for path in paths:
+            text = hostnode_files.read(_rooted(path, source))
+            if text is not None:
+                keys[kind].append(_parsed(lambda t, p=path: hostnode_ganeti.public_key(t, p),
+                                          text, _rooted(path, source)))  # fmt: skip
+    return keys
+
+
+def _mine(minions):
+    """{minion: what it publishes as ganeti.ssh_keys} of the Salt mine."""
+    found = __salt__["mine.get"](",".join(minions), "ganeti.ssh_keys", tgt_type="list")
+    return found if isinstance(found, dict) else {}
+
+
+def add_node(nodes=None, settings=None, test=False, host_keys=None):
     """
     On the master, add each of nodes (default: pillar ``hostnode:node:ganeti:nodes``) that is not
-    a member yet (``members``) with ``gnt-node add --no-ssh-key-check``; returns
-    ``{"commands": [...]}``.
+    a member yet (``members``) with ``gnt-node add`` (``--secondary-ip`` from pillar
+    ``secondary_ips``), host key checking on: first their host keys go into Ganeti's
+    known_hosts, taken from host_keys (``{node: ganeti.ssh_keys}``, default: the Salt mine). A
+    node that publishes no host key is refused, and nothing changes. Returns ``{"known_hosts":
+    diff, "commands": [...]}``.
 
     CLI Example:
 
@@ -213,4 +264,88 @@ def add_node(nodes=None, settings=None, test=False):
         ]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
-    return _apply(hostnode_ganeti.plan_add(members() if initialised() else [], wanted), test)
+    plan = hostnode_ganeti.plan_add(
+        members() if initialised() else [], wanted, opts["secondary_ips"]
+    )
+    adding = [argv[-1] for argv in plan]
+    published = (host_keys if host_keys is not None else _mine(adding)) if adding else {}
+    try:
+        keys = {n: hostnode_ganeti.published_keys(published.get(n), n)["host"] for n in adding}
+    except ValueError as exc:
+        raise CommandExecutionError(f"{exc}: not added, nothing changed") from None
+    path = _rooted(KNOWN_HOSTS)
+    old = hostnode_files.read(path)
+    new = hostnode_ganeti.plan_known_hosts(old, keys)
+    if new is not None and not test:
+        hostnode_files.replace(path, new, mode=0o644)
+    changes = {"known_hosts": hostnode_files.diff(path, old, new)} if new is not None else {}
+    return {**changes, **_apply(plan, test)}
+
+
+def replication_check(settings=None):
+    """
+    Before this node joins: a don't-fragment ping of the pillar's replication MTU to the master
+    node's secondary IP (``ping -M do -s <mtu - 28> -c 1 -W 1 [-I nic] <ip>``). Returns
+    ``{"command": ..., "mtu": ...}``, ``{}`` when the cluster declares no secondary IPs (or this
+    node is the master); a path that does not carry the MTU unfragmented raises an error with
+    ping's own words. Changes nothing, so it runs under test=True too.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv2*' ganeti.replication_check
+    """
+    opts = _options(settings)
+    argv = hostnode_ganeti.ping_argv(opts)
+    if argv is None or __grains__["id"] == opts["master"]:
+        return {}
+    result = _run(argv, check=False)
+    if result["retcode"] != 0:
+        said = " ".join((result["stdout"] + result["stderr"]).split())
+        raise CommandExecutionError(
+            f"the replication path to the master {opts['master']} ({argv[-1]}) does not carry "
+            f"{opts['replication']['mtu']}-byte packets unfragmented ({' '.join(argv)}: {said}); "
+            "this node is not joined"
+        )
+    return {"command": " ".join(argv), "mtu": opts["replication"]["mtu"]}
+
+
+def authorize_master(settings=None, keys=None, test=False):
+    """
+    root's authorized_keys on this node holds the root key of the cluster's master node (the
+    pillar's ``master``), as the master publishes it in the Salt mine (``ssh_keys``; keys gives
+    them instead): Ganeti's gnt-node add logs in with it. Returns ``{"authorized_keys": diff}``
+    or ``{}``. Before gnt-cluster init the master has no root key: an error, except under test
+    (an orchestration inits, then refreshes the mine, before it asks this).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv2*' ganeti.authorize_master test=True
+    """
+    master = _options(settings)["master"]
+    if __grains__["id"] == master:
+        return {}
+    if keys is None:
+        keys = (_mine([master]).get(master) or {}).get("root") or []
+    try:
+        keys = [hostnode_ganeti.public_key(k, f"{master}: mine ganeti.ssh_keys:root") for k in keys]
+    except ValueError as exc:
+        raise CommandExecutionError(str(exc)) from None
+    if not keys:
+        if test:
+            return {"authorized_keys": f"the root key {master} makes at gnt-cluster init"}
+        raise CommandExecutionError(
+            f"{master} publishes no root key in the Salt mine (ganeti.ssh_keys; gnt-cluster init "
+            "makes it, mine_functions must list ganeti.ssh_keys): nothing authorized"
+        )
+    path = _rooted(AUTHORIZED_KEYS)
+    old = hostnode_files.read(path)
+    new = hostnode_ganeti.authorized_keys(old, keys)
+    if new is None:
+        return {}
+    if not test:
+        hostnode_files.replace(path, new, mode=0o600)
+    return {"authorized_keys": hostnode_files.diff(path, old, new)}

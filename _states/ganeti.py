@@ -13,6 +13,10 @@ lists exactly the commands a real run runs.
       ganeti.node_member:
         - nodes: [hv2.ams1.example.net]
 
+    hostnode-ganeti-joinable:
+      ganeti.node_joinable:
+        - name: hv2.ams1.example.net
+
 No parameter of these states is one of Salt's own state arguments (``names`` would make the
 state compiler run the state once per item, each for every node).
 """
@@ -56,7 +60,9 @@ def cluster_initialized(name, settings=None):
 
 def node_member(name, nodes=None, settings=None):
     """
-    On the master: each of nodes (default: pillar ``hostnode:node:ganeti:nodes``) is a member.
+    On the master: each of nodes (default: pillar ``hostnode:node:ganeti:nodes``) is a member,
+    added with host key checking on, its host keys taken from the Salt mine into Ganeti's
+    known_hosts first (see ``ganeti.add_node``): a node without them is refused.
 
     .. code-block:: yaml
 
@@ -68,3 +74,24 @@ def node_member(name, nodes=None, settings=None):
         name, lambda test: __salt__["ganeti.add_node"](nodes, settings, test=test), _test(),
         "The Ganeti members",
     )  # fmt: skip
+
+
+def node_joinable(name, settings=None):
+    """
+    On a node that is to join (name: its FQDN, for the record): the replication path to the
+    master carries the pillar's MTU unfragmented (``ganeti.replication_check``, which runs under
+    test=True as well: it changes nothing), then root's authorized_keys holds the master's root
+    key from the Salt mine (``ganeti.authorize_master``). A failed check authorizes nothing.
+
+    .. code-block:: yaml
+
+        hostnode-ganeti-joinable:
+          ganeti.node_joinable:
+            - name: hv2.ams1.example.net
+    """
+
+    def converge(test):
+        __salt__["ganeti.replication_check"](settings)
+        return __salt__["ganeti.authorize_master"](settings, test=test)
+
+    return hostnode_state.run(name, converge, _test(), "The node's join prerequisites")

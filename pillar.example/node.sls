@@ -1,5 +1,11 @@
 # The node formula (formulas/node) for every node: DRBD for Ganeti's mirrored disks and a
 # sysctl profile. Sites list their hosts and VLANs (site/*.sls), roles what differs by role.
+# Each node publishes the SSH keys a Ganeti join needs in the Salt mine (mine_functions from
+# pillar, which Salt reads as it reads the minion's config): root's public key (on the master,
+# the one gnt-cluster init makes) and sshd's host keys, so gnt-node add runs with host key
+# checking on (docs/node-bootstrap.md, section 6).
+mine_functions:
+  ganeti.ssh_keys: []
 hostnode:
   node:
     kernel_modules:

@@ -11,6 +11,7 @@ hostnode:
       ganeti.ams1.example.net: 10.1.0.10
       hv1.ams1.example.net: 10.1.0.11
       hv2.ams1.example.net: 10.1.0.12
+      hv3.ams1.example.net: 10.1.0.13
       stor1.ams1.example.net: 10.1.0.21
       stor2.ams1.example.net: 10.1.0.22
     bridges:
@@ -19,7 +20,7 @@ hostnode:
     ganeti:
       cluster_name: ganeti.ams1.example.net
       master: hv1.ams1.example.net
-      nodes: [hv2.ams1.example.net]
+      nodes: [hv2.ams1.example.net, hv3.ams1.example.net]
       master_netdev: br0100
       enabled_disk_templates: [plain, drbd]
       vg_name: xenvg

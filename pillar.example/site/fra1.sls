@@ -17,6 +17,15 @@ hostnode:
       master_netdev: br0300
       vg_name: xenvg
       nic_link: br0300
+      # fra1's replication network: jumbo frames on a NIC of its own. Each node's secondary IP
+      # (gnt-cluster init / gnt-node add --secondary-ip); a node joins only after a
+      # don't-fragment ping of 9000 bytes by repl0 reaches the master's.
+      replication:
+        network: 10.2.1.0/24
+        nic: repl0
+        mtu: 9000
+      secondary_ips:
+        hv1.fra1.example.net: 10.2.1.11
   ceph_osd:
     expected_fsid: 9b1d6c2e-3f4a-4e8b-a1c7-5d2e8f0a6b31
     method: raw

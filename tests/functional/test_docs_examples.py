@@ -77,6 +77,8 @@ NOT_HERE = {
     "salt 'hv1*' state.highstate": CHANGES,
     "salt 'hv1*' ganeti.nodes": NO_GANETI,
     "salt 'hv1*' ganeti.cluster_info": NO_GANETI,
+    "salt 'hv1*' ganeti.add_node test=True": "needs the nodes' host keys in a master's Salt mine "
+    "(tests/integration/test_orchestrate.py runs it on a real master)",
     "salt 'hv1*' node.hosts '{hv1.ams1.example.net: 10.1.0.11, "
     "ganeti.ams1.example.net: 10.1.0.10}'": CHANGES,
     "salt '*' node.kernel_modules '{drbd: {options: {minor_count: 255, "

@@ -1,23 +1,31 @@
 """
 The Ganeti orchestration (formulas/node/orchestrate.sls) from the session's real master over
-its fleet (conftest.py): ams1's cluster is hv1 (its master) and hv2, fra1's is hv1 alone; the
-storage nodes are in none.
+its fleet (conftest.py) and a third hypervisor of ams1 started here: ams1's cluster is hv1 (its
+master), hv2 and hv3, fra1's is hv1 alone; the storage nodes are in none.
 
-Under test=True it lists `gnt-cluster init` for each master only and `gnt-node add` for the
-others; after an init (simulated: what a real `gnt-cluster init` leaves on the master, its
-config.data and ssconf node list, under the master minion's config root) it lists only the
-nodes that are not members; once all are, it lists no command.
+Each node publishes real SSH keys (ssh-keygen under its config root) through the real mine
+(pillar mine_functions: ganeti.ssh_keys). Under test=True the orchestration lists
+`gnt-cluster init` for each master and `gnt-node add` once for each other node, after their
+host keys go into the master's Ganeti known_hosts; after an init (simulated: what a real
+`gnt-cluster init` leaves on the master, its config.data and ssconf node list, under the master
+minion's config root) it lists only the nodes that are not members; once all are, no command.
+A node that publishes no host key refuses the add step: no node is added.
 """
 
 import json
 import pathlib
+import shutil
+import subprocess
 
 import pytest
+
+from support import fleet_minion_root
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AMS1, FRA1 = "hv1.ams1.example.net", "hv1.fra1.example.net"
-ADD_HV2 = "gnt-node add --no-ssh-key-check hv2.ams1.example.net"
+HV2, HV3 = "hv2.ams1.example.net", "hv3.ams1.example.net"
+ADD_HV2, ADD_HV3 = f"gnt-node add {HV2}", f"gnt-node add {HV3}"
 INIT_AMS1 = (
     "gnt-cluster init --no-etc-hosts --master-netdev=br0100 --enabled-hypervisors=kvm "
     "--enabled-disk-templates=plain,drbd --vg-name=xenvg --drbd-usermode-helper=/bin/true "
@@ -27,12 +35,43 @@ INIT_AMS1 = (
 INIT_FRA1 = (
     "gnt-cluster init --no-etc-hosts --master-netdev=br0300 --enabled-hypervisors=kvm "
     "--enabled-disk-templates=plain --vg-name=xenvg --nic-parameters=link=br0300 "
-    "--hypervisor-parameters=kvm:initrd_path=,kernel_path= ganeti.fra1.example.net"
+    "--secondary-ip=10.2.1.11 --hypervisor-parameters=kvm:initrd_path=,kernel_path= "
+    "ganeti.fra1.example.net"
 )
 
 
+@pytest.fixture(scope="module")
+def hv3(master, salt_cli, tmp_path_factory):
+    """A third hypervisor of ams1, for this module only (its key deleted afterwards, so later
+    tests' '*' does not wait for it)."""
+    root = fleet_minion_root(tmp_path_factory.mktemp(HV3), HV3)
+    overrides = {"hostnode": {"config_root": str(root)}, "grains": {"roles": ["hypervisor"]}}
+    factory = master.salt_minion_daemon(HV3, overrides=overrides)
+    factory.start(start_timeout=180)
+    synced = salt_cli.run("saltutil.sync_all", minion_tgt=HV3)
+    assert synced.returncode == 0, synced.stderr
+    yield factory
+    factory.terminate()
+    master.salt_key_cli().run("-d", HV3, "-y")
+
+
+def publish_keys(salt_cli, roots, nodes, host=True):
+    """Real host keys (ssh-keygen) under each node's config root, or none; then mine.update."""
+    for node in nodes:
+        ssh = roots[node] / "etc/ssh"
+        ssh.mkdir(parents=True, exist_ok=True)
+        for key in ssh.glob("ssh_host_*"):
+            key.unlink()
+        if host:
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                            str(ssh / "ssh_host_ed25519_key")], check=True)  # fmt: skip
+    for node in nodes:
+        updated = salt_cli.run("mine.update", minion_tgt=node)
+        assert updated.returncode == 0, updated.stderr
+
+
 @pytest.fixture
-def orchestrate(master, salt_cli):
+def orchestrate(master, salt_cli, hv3):
     cli = master.salt_run_cli(timeout=600)
 
     def run():
@@ -47,8 +86,13 @@ def orchestrate(master, salt_cli):
 
 
 @pytest.fixture
-def config_roots(minions):
-    return {f.id: pathlib.Path(f.config["hostnode"]["config_root"]) for f in minions}
+def config_roots(minions, hv3, salt_cli):
+    """Each minion's config root, with no Ganeti cluster on it; hv2 and hv3 publish keys."""
+    roots = {f.id: pathlib.Path(f.config["hostnode"]["config_root"]) for f in [*minions, hv3]}
+    for root in roots.values():
+        shutil.rmtree(root / "var/lib/ganeti", ignore_errors=True)
+    publish_keys(salt_cli, roots, [HV2, HV3])
+    return roots
 
 
 def initialised(config_root, members):
@@ -59,11 +103,11 @@ def initialised(config_root, members):
     (ganeti / "ssconf_node_list").write_text("".join(f"{m}\n" for m in members))
 
 
-def planned(steps):
-    """{master: [commands]} of the orchestration's cluster steps (a step without changes: [])."""
+def planned(steps, kind="ganeti"):
+    """{master: [commands]} of the orchestration's init or ganeti steps (no changes: [])."""
     found = {}
     for step in steps.values():
-        master = step["__id__"].removeprefix("hostnode-orchestrate-ganeti-")
+        master = step["__id__"].removeprefix(f"hostnode-orchestrate-{kind}-")
         if master == step["__id__"]:
             continue
         assert step["result"] is not False, json.dumps(step, indent=1)[:3000]
@@ -72,26 +116,55 @@ def planned(steps):
     return found
 
 
-def test_the_steps_of_each_cluster_in_order(orchestrate):
+def test_the_steps_of_each_cluster_in_order(orchestrate, config_roots):
     steps = orchestrate()
     order = [s["__id__"] for s in sorted(steps.values(), key=lambda s: s["__run_num__"])]
     assert order == [
-        f"hostnode-orchestrate-highstate-{AMS1}", f"hostnode-orchestrate-ganeti-{AMS1}",
+        *(f"hostnode-orchestrate-{step}-{AMS1}"
+          for step in ("highstate", "init", "mine", "join", "ganeti")),
         f"hostnode-orchestrate-highstate-{FRA1}", f"hostnode-orchestrate-ganeti-{FRA1}",
     ]  # fmt: skip
-    highstated = steps[next(k for k in steps if f"highstate-{AMS1}" in k)]["changes"]["ret"]
-    assert sorted(highstated) == [AMS1, "hv2.ams1.example.net"]
+    highstated = steps[f"salt_|-hostnode-orchestrate-highstate-{AMS1}_|-hostnode-orchestrate-"
+                       f"highstate-{AMS1}_|-state"]["changes"]["ret"]  # fmt: skip
+    assert sorted(highstated) == [AMS1, HV2, HV3]
+    joined = next(s for s in steps.values() if s["__id__"].startswith("hostnode-orchestrate-join"))
+    assert sorted(joined["changes"]["ret"]) == [HV2, HV3]
+    for node in (HV2, HV3):  # before the init, the master has no root key to publish yet
+        (state,) = joined["changes"]["ret"][node].values()
+        assert state["changes"] == {
+            "authorized_keys": f"the root key {AMS1} makes at gnt-cluster init"
+        }
 
 
-def test_test_mode_lists_init_for_the_masters_and_add_for_the_others(orchestrate, config_roots):
-    for root in config_roots.values():
-        assert not (root / "var/lib/ganeti").exists()
-    assert planned(orchestrate()) == {AMS1: [INIT_AMS1, ADD_HV2], FRA1: [INIT_FRA1]}
+def test_three_nodes_one_init_and_each_add_once_after_its_host_keys(orchestrate, config_roots):
+    steps = orchestrate()
+    assert planned(steps, "init") == {AMS1: [INIT_AMS1]}
+    # test=True: the init is not done, so the last step predicts it as well
+    assert planned(steps) == {AMS1: [INIT_AMS1, ADD_HV2, ADD_HV3], FRA1: [INIT_FRA1]}
+    ganeti = steps[f"salt_|-hostnode-orchestrate-ganeti-{AMS1}_|-hostnode-orchestrate-ganeti-"
+                   f"{AMS1}_|-state"]["changes"]["ret"][AMS1]  # fmt: skip
+    (members,) = [s for s in ganeti.values() if s["__id__"] == "hostnode-ganeti-members"]
+    for node in (HV2, HV3):
+        key = (config_roots[node] / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()[:2]
+        assert f"+{node} {' '.join(key)}\n" in members["changes"]["known_hosts"]
 
 
 def test_after_an_init_only_the_missing_nodes_then_nothing(orchestrate, config_roots):
     initialised(config_roots[AMS1], [AMS1])
-    assert planned(orchestrate()) == {AMS1: [ADD_HV2], FRA1: [INIT_FRA1]}
-    initialised(config_roots[AMS1], [AMS1, "hv2.ams1.example.net"])
+    assert planned(orchestrate()) == {AMS1: [ADD_HV2, ADD_HV3], FRA1: [INIT_FRA1]}
+    initialised(config_roots[AMS1], [AMS1, HV2, HV3])
     initialised(config_roots[FRA1], [FRA1])
     assert planned(orchestrate()) == {AMS1: [], FRA1: []}
+
+
+def test_a_node_without_host_keys_in_the_mine_refuses_the_add(orchestrate, config_roots, salt_cli):
+    publish_keys(salt_cli, config_roots, [HV3], host=False)
+    steps = orchestrate()
+    (step,) = [s for s in steps.values() if s["__id__"] == f"hostnode-orchestrate-ganeti-{AMS1}"]
+    assert step["result"] is False
+    (members,) = [s for s in step["changes"]["ret"][AMS1].values()
+                  if s["__id__"] == "hostnode-ganeti-members"]  # fmt: skip
+    assert members["result"] is False and members["changes"] == {}
+    assert members["comment"] == (
+        f"{HV3}: no SSH host key in the Salt mine (ganeti.ssh_keys): not added, nothing changed"
+    )

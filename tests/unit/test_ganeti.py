@@ -1,5 +1,8 @@
 """Ganeti: the parsers, the init and add-node plans by exact argv, the module and its states."""
 
+import shutil
+import subprocess
+
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
@@ -110,16 +113,116 @@ def test_bad_options_name_the_field(change, message):
         hostnode_ganeti.options({**SETTINGS, **change})
 
 
-def test_add_plans_only_non_members():
+def test_add_plans_only_non_members_with_host_key_checking_on():
     wanted = ["hv2.ams1.example.net", "hv3.ams1.example.net"]
     assert hostnode_ganeti.plan_add(["hv1.ams1.example.net"], wanted) == [
-        ["gnt-node", "add", "--no-ssh-key-check", "hv2.ams1.example.net"],
-        ["gnt-node", "add", "--no-ssh-key-check", "hv3.ams1.example.net"],
+        ["gnt-node", "add", "hv2.ams1.example.net"],
+        ["gnt-node", "add", "hv3.ams1.example.net"],
     ]
     assert hostnode_ganeti.plan_add(["HV2.ams1.example.net"], wanted) == [
-        ["gnt-node", "add", "--no-ssh-key-check", "hv3.ams1.example.net"]
+        ["gnt-node", "add", "hv3.ams1.example.net"]
     ]
     assert hostnode_ganeti.plan_add(["hv1.ams1.example.net", *wanted], wanted) == []
+    secondary = {"hv3.ams1.example.net": "10.1.1.13"}
+    assert hostnode_ganeti.plan_add(["hv2.ams1.example.net"], wanted, secondary) == [
+        ["gnt-node", "add", "--secondary-ip=10.1.1.13", "hv3.ams1.example.net"]
+    ]
+
+
+REPLICATED = {
+    **SETTINGS,
+    "replication": {"network": "10.1.1.0/24", "nic": "repl0", "mtu": 9000},
+    "secondary_ips": {"hv1.ams1.example.net": "10.1.1.11", "hv2.ams1.example.net": "10.1.1.12",
+                      "hv3.ams1.example.net": "10.1.1.13"},
+}  # fmt: skip
+
+
+def test_secondary_ips_reach_init_and_the_df_ping():
+    opts = hostnode_ganeti.options(REPLICATED)
+    assert hostnode_ganeti.init_argv(opts) == [*INIT[:-2], "--secondary-ip=10.1.1.11", *INIT[-2:]]
+    assert hostnode_ganeti.ping_argv(opts) == [
+        "ping", "-M", "do", "-s", "8972", "-c", "1", "-W", "1", "-I", "repl0", "10.1.1.11",
+    ]  # fmt: skip
+    v6 = {
+        **REPLICATED,
+        "replication": {"mtu": 1500},
+        "secondary_ips": {n: f"fd00::{i + 1}" for i, n in enumerate(REPLICATED["secondary_ips"])},
+    }
+    assert hostnode_ganeti.ping_argv(hostnode_ganeti.options(v6)) == [
+        "ping", "-M", "do", "-s", "1452", "-c", "1", "-W", "1", "fd00::1",
+    ]  # fmt: skip
+    assert hostnode_ganeti.ping_argv(hostnode_ganeti.options(SETTINGS)) is None
+    assert hostnode_ganeti.options(SETTINGS)["replication"] == {
+        "network": None, "nic": None, "mtu": 1500,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"secondary_ips": {"hv1.ams1.example.net": "10.1.1.300"}},
+         "secondary_ips:hv1.ams1.example.net: '10.1.1.300' is not an IP address"),
+        ({"secondary_ips": {"hv1.ams1.example.net": "10.1.2.11"}},
+         "hv1.ams1.example.net: 10.1.2.11 is not in the replication network 10.1.1.0/24"),
+        ({"secondary_ips": {"hv1.ams1.example.net": "10.1.1.11"}},
+         "secondary_ips: no secondary IP for hv2.ams1.example.net, hv3.ams1.example.net"),
+        ({"secondary_ips": ["10.1.1.11"]}, "secondary_ips: a mapping of node FQDN"),
+        ({"replication": {"mtu": 9000, "speed": 10}}, "replication: a mapping of network"),
+        ({"replication": {"mtu": "9000"}}, "replication:mtu: '9000' is not an MTU"),
+        ({"replication": {"mtu": 100}}, "replication:mtu: 100 is not an MTU"),
+        ({"replication": {"network": "10.1.1.1/24"}}, "replication:network: '10.1.1.1/24' is not"),
+        ({"replication": {"nic": "repl 0"}}, "replication:nic: 'repl 0' is not a name"),
+    ],
+)  # fmt: skip
+def test_bad_replication_options_name_the_field(change, message):
+    with pytest.raises(ValueError, match=message):
+        hostnode_ganeti.options({**REPLICATED, **change})
+
+
+def keygen(path, kind="ed25519"):
+    """A real key pair made by ssh-keygen; its public line."""
+    if not shutil.which("ssh-keygen"):
+        pytest.skip("ssh-keygen is not installed (package openssh-client)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "root@test", "-f", str(path)],
+                   check=True)  # fmt: skip
+    return (path.parent / f"{path.name}.pub").read_text()
+
+
+def test_public_keys_of_ssh_keygen_and_bad_ones(tmp_path):
+    line = keygen(tmp_path / "id_ed25519")
+    kind, blob, _comment = line.split()
+    assert hostnode_ganeti.public_key(line, "k") == f"{kind} {blob}"
+    rsa = keygen(tmp_path / "id_rsa", "rsa")
+    assert hostnode_ganeti.public_key(rsa, "k").startswith("ssh-rsa AAAA")
+    with pytest.raises(ValueError, match="k: not an OpenSSH public key"):
+        hostnode_ganeti.public_key("ssh-foo AAAA", "k")
+    with pytest.raises(ValueError, match="k: the key of ssh-ed25519 is not base64"):
+        hostnode_ganeti.public_key("ssh-ed25519 AAA!", "k")
+    with pytest.raises(ValueError, match="k: the key does not hold a ssh-rsa key"):
+        hostnode_ganeti.public_key(f"ssh-rsa {blob}", "k")
+    with pytest.raises(
+        ValueError, match=r"hv2\.ams1\.example\.net: no SSH host key in the Salt mine"
+    ):
+        hostnode_ganeti.published_keys({"root": [line], "host": []}, "hv2.ams1.example.net")
+
+
+def test_known_hosts_plan_keeps_the_cluster_line_and_replaces_a_nodes_keys():
+    cluster = "ganeti.ams1.example.net ssh-rsa AAAAcluster\n"
+    old = cluster + "hv2.ams1.example.net ssh-ed25519 AAAAold\n"
+    keys = {"hv2.ams1.example.net": ["ssh-ed25519 AAAAnew", "ssh-rsa AAAArsa"]}
+    new = hostnode_ganeti.plan_known_hosts(old, keys)
+    assert new == (cluster + "hv2.ams1.example.net ssh-ed25519 AAAAnew\n"
+                   "hv2.ams1.example.net ssh-rsa AAAArsa\n")  # fmt: skip
+    assert hostnode_ganeti.plan_known_hosts(new, keys) is None
+    assert hostnode_ganeti.plan_known_hosts(None, {}) is None
+
+
+def test_authorized_keys_appends_only_the_missing_key():
+    old = 'from="10.0.0.1" ssh-rsa AAAAother admin\nssh-ed25519 AAAAmaster root@hv1'
+    assert hostnode_ganeti.authorized_keys(old, ["ssh-ed25519 AAAAmaster"]) is None
+    assert hostnode_ganeti.authorized_keys(old, ["ssh-rsa AAAAnew"]) == old + "\nssh-rsa AAAAnew\n"
+    assert hostnode_ganeti.authorized_keys(None, ["ssh-rsa AAAAnew"]) == "ssh-rsa AAAAnew\n"
 
 
 class GanetiTable(CommandTable):
@@ -167,9 +270,46 @@ def configure_loader_modules(table, config_root):
     dunders = salt_dunders(table, config_root)
     pillar = {"hostnode:node:ganeti": SETTINGS, "hostnode:config_root": str(config_root)}
     dunders["__salt__"]["config.get"] = lambda key, default=None: pillar.get(key, default)
-    dunders["__salt__"]["ganeti.init_cluster"] = ganeti.init_cluster
-    dunders["__salt__"]["ganeti.add_node"] = ganeti.add_node
+    dunders["__salt__"]["mine.get"] = MINE.get
+    dunders["__grains__"] = {"id": "hv1.ams1.example.net"}
+    for name in ("init_cluster", "add_node", "replication_check", "authorize_master"):
+        dunders["__salt__"][f"ganeti.{name}"] = getattr(ganeti, name)
     return {ganeti: dunders, ganeti_state: {**dunders, "__opts__": {"test": False}}}
+
+
+class Mine:
+    """A stand-in for mine.get over {minion: ganeti.ssh_keys}, recording what it was asked."""
+
+    def __init__(self):
+        self.published, self.asked = {}, []
+
+    def get(self, tgt, fun, tgt_type="glob"):
+        assert (fun, tgt_type) == ("ganeti.ssh_keys", "list")
+        self.asked.append(tgt)
+        return {m: keys for m, keys in self.published.items() if m in tgt.split(",")}
+
+
+MINE = Mine()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """Each node of SETTINGS publishes a real host key (ssh-keygen), hv1 a root key."""
+    keys = tmp_path_factory.mktemp("keys")
+    return {
+        node: {"root": [keygen(keys / f"{node}-root", "rsa")] if node.startswith("hv1") else [],
+               "host": [keygen(keys / f"{node}-host")]}
+        for node in ["hv1.ams1.example.net", *SETTINGS["nodes"]]
+    }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def mine(published):
+    MINE.asked.clear()
+    MINE.published = {
+        node: {k: list(v) for k, v in keys.items()} for node, keys in published.items()
+    }
+    return MINE
 
 
 def test_state_test_mode_predicts_the_real_init_then_nothing(table, monkeypatch):
@@ -188,22 +328,107 @@ def test_state_test_mode_predicts_the_real_init_then_nothing(table, monkeypatch)
     assert table.argvs() == [INIT]
 
 
-def test_node_member_adds_only_the_missing_then_nothing(table, monkeypatch):
+def test_node_member_adds_only_the_missing_then_nothing(table, monkeypatch, mine, config_root):
     ganeti.init_cluster()
     monkeypatch.setitem(ganeti_state.__opts__, "test", True)
     predicted = ganeti_state.node_member("members")
-    adds = [
-        "gnt-node add --no-ssh-key-check hv2.ams1.example.net",
-        "gnt-node add --no-ssh-key-check hv3.ams1.example.net",
-    ]
-    assert predicted["changes"] == {"commands": adds} and predicted["result"] is None
+    adds = ["gnt-node add hv2.ams1.example.net", "gnt-node add hv3.ams1.example.net"]
+    assert predicted["changes"]["commands"] == adds and predicted["result"] is None
+    known_hosts = config_root / "var/lib/ganeti/known_hosts"
+    assert not known_hosts.exists()
+    pinned = [f"{n} {mine.published[n]['host'][0].rsplit(' ', 1)[0]}" for n in SETTINGS["nodes"]]
+    assert [line[1:] for line in predicted["changes"]["known_hosts"].splitlines()[3:]] == pinned
     monkeypatch.setitem(ganeti_state.__opts__, "test", False)
     applied = ganeti_state.node_member("members")
     assert applied["changes"] == predicted["changes"] and applied["result"] is True
+    assert known_hosts.read_text().splitlines() == pinned
     assert ganeti_state.node_member("members")["changes"] == {}
     assert [a for a in table.argvs() if a[:2] == ["gnt-node", "add"]] == [
         cmd.split() for cmd in adds
     ]
+    assert mine.asked == [",".join(SETTINGS["nodes"])] * 2  # members are not asked for
+
+
+def test_a_node_without_host_keys_in_the_mine_is_refused_and_nothing_changes(
+    table, mine, config_root
+):
+    ganeti.init_cluster()
+    mine.published["hv3.ams1.example.net"] = {"root": [], "host": []}
+    ret = ganeti_state.node_member("members")
+    assert ret["result"] is False and ret["changes"] == {}
+    assert ret["comment"] == (
+        "hv3.ams1.example.net: no SSH host key in the Salt mine (ganeti.ssh_keys): not added, "
+        "nothing changed"
+    )
+    assert not (config_root / "var/lib/ganeti/known_hosts").exists()
+    assert [a for a in table.argvs() if a[:2] == ["gnt-node", "add"]] == []
+
+
+PING = ("ping", "-M", "do", "-s", "8972", "-c", "1", "-W", "1", "-I", "repl0", "10.1.1.11")
+
+
+def test_node_joinable_checks_the_path_then_authorizes_the_masters_key(
+    table, monkeypatch, mine, config_root
+):
+    monkeypatch.setitem(ganeti.__grains__, "id", "hv2.ams1.example.net")
+    authorized = config_root / "root/.ssh/authorized_keys"
+    monkeypatch.setitem(ganeti_state.__opts__, "test", True)
+    predicted = ganeti_state.node_joinable("hv2.ams1.example.net", REPLICATED)
+    assert predicted["result"] is None and not authorized.exists()
+    assert table.argvs() == [list(PING)]  # the check runs under test=True too: it is a read
+    monkeypatch.setitem(ganeti_state.__opts__, "test", False)
+    applied = ganeti_state.node_joinable("hv2.ams1.example.net", REPLICATED)
+    assert applied["result"] is True and applied["changes"] == predicted["changes"]
+    root_key = mine.published["hv1.ams1.example.net"]["root"][0].rsplit(" ", 1)[0]
+    assert authorized.read_text() == root_key + "\n"
+    assert oct(authorized.stat().st_mode & 0o777) == "0o600"
+    assert ganeti_state.node_joinable("hv2.ams1.example.net", REPLICATED)["changes"] == {}
+
+
+def test_a_node_whose_path_drops_the_mtu_is_refused_with_the_reason(
+    table, monkeypatch, config_root
+):
+    monkeypatch.setitem(ganeti.__grains__, "id", "hv2.ams1.example.net")
+    table.answers[PING] = (1, "PING 10.1.1.11 (10.1.1.11) 8972(9000) bytes of data.\n"
+                              "ping: local error: message too long, mtu=1500\n", "")  # fmt: skip
+    for test in (True, False):
+        monkeypatch.setitem(ganeti_state.__opts__, "test", test)
+        ret = ganeti_state.node_joinable("hv2.ams1.example.net", REPLICATED)
+        assert ret["result"] is False and ret["changes"] == {}
+        assert ret["comment"].startswith(
+            "the replication path to the master hv1.ams1.example.net (10.1.1.11) does not carry "
+            "9000-byte packets unfragmented (ping -M do -s 8972"
+        )
+        assert "message too long, mtu=1500" in ret["comment"]
+    assert not (config_root / "root/.ssh/authorized_keys").exists()
+
+
+def test_before_init_the_master_has_no_root_key(table, monkeypatch, mine):
+    monkeypatch.setitem(ganeti.__grains__, "id", "hv2.ams1.example.net")
+    mine.published["hv1.ams1.example.net"]["root"] = []
+    assert ganeti.authorize_master(test=True) == {
+        "authorized_keys": "the root key hv1.ams1.example.net makes at gnt-cluster init"
+    }
+    with pytest.raises(CommandExecutionError, match="publishes no root key in the Salt mine"):
+        ganeti.authorize_master()
+    monkeypatch.setitem(ganeti.__grains__, "id", "hv1.ams1.example.net")
+    assert ganeti.authorize_master() == {} and ganeti.replication_check(REPLICATED) == {}
+
+
+def test_ssh_keys_reads_roots_and_host_keys_under_the_config_root(config_root, tmp_path):
+    assert ganeti.ssh_keys() == {"root": [], "host": []}
+    root = keygen(config_root / "root/.ssh/id_rsa", "rsa")
+    host = keygen(config_root / "etc/ssh/ssh_host_ed25519_key")
+    want = {"root": [root.rsplit(" ", 1)[0]], "host": [host.rsplit(" ", 1)[0]]}
+    assert ganeti.ssh_keys() == want
+    assert ganeti.ssh_keys(source=str(config_root)) == want
+    (config_root / "etc/ssh/ssh_host_rsa_key.pub").write_text("garbage\n")
+    with pytest.raises(
+        CommandExecutionError, match=r"ssh_host_rsa_key\.pub: not an OpenSSH public key"
+    ):
+        ganeti.ssh_keys()
+    with pytest.raises(SaltInvocationError, match="is not a directory"):
+        ganeti.ssh_keys(source=str(tmp_path / "nothing"))
 
 
 def test_cluster_initialized_is_the_cluster_its_name_says(table, config_root):

@@ -1,9 +1,14 @@
 """
 Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info`` and ``gnt-node list``
 output, the cluster options taken from pillar, and the plans (argv lists) that initialise a
-cluster and add the nodes that are not members yet. Pure: nothing here runs a command.
+cluster and add the nodes that are not members yet; the SSH keys a join needs (public key lines,
+Ganeti's known_hosts) and the replication network's don't-fragment ping. Pure: nothing here runs
+a command.
 """
 
+import base64
+import ipaddress
+import itertools
 import re
 
 from saltext.hostnode.utils import node as hostnode_node
@@ -17,6 +22,11 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,126}$")
 _HELPER = re.compile(r"^/[A-Za-z0-9_./+-]+$")
 # A hypervisor parameter's value on gnt-cluster's command line (`-H kvm:key=value,...`).
 _PARAMETER_VALUE = re.compile(r"^[A-Za-z0-9_./+:-]*$")
+# The public key types sshd offers as host keys and Ganeti uses for root (ssh-keygen -t).
+KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+             "ssh-rsa", "ssh-dss")  # fmt: skip
+# IPv4 and ICMP headers (20 + 8 bytes); IPv6 and ICMPv6 (40 + 8): what ping -s leaves out.
+_PING_HEADERS = {4: 28, 6: 48}
 
 
 def parse_cluster_info(text):
@@ -152,7 +162,9 @@ def options(settings):
     The Ganeti settings of pillar ``hostnode:node:ganeti`` checked and completed; ValueError
     names the first bad field. Keys: cluster_name, master (FQDN of the master node),
     master_netdev, enabled_hypervisors, enabled_disk_templates, vg_name (null for no LVM),
-    drbd_usermode_helper (null without drbd), nic_link, nodes (FQDNs of the other nodes).
+    drbd_usermode_helper (null without drbd), nic_link, nodes (FQDNs of the other nodes),
+    secondary_ips ({FQDN: IP} of the master and every node, or empty) and replication
+    ({network, nic, mtu}: see ``_replication``).
     """
     if not isinstance(settings, dict):
         raise ValueError(f"hostnode:node:ganeti: a mapping, got {settings!r}")
@@ -187,7 +199,52 @@ def options(settings):
         settings.get("hypervisor_parameters") or {}, opts["enabled_hypervisors"],
         field + "hypervisor_parameters",
     )  # fmt: skip
+    opts["replication"] = _replication(settings.get("replication") or {}, field + "replication")
+    opts["secondary_ips"] = _secondary_ips(
+        settings.get("secondary_ips") or {}, [opts["master"], *opts["nodes"]],
+        opts["replication"]["network"], field + "secondary_ips",
+    )  # fmt: skip
     return opts
+
+
+def _replication(value, field):
+    """{network (a CIDR or None), nic (an interface name or None), mtu (576..65535, 1500)}."""
+    if not isinstance(value, dict) or set(value) - {"network", "nic", "mtu"}:
+        raise ValueError(f"{field}: a mapping of network, nic and mtu, got {value!r}")
+    network = value.get("network")
+    if network is not None:
+        try:
+            network = ipaddress.ip_network(str(network), strict=True)
+        except ValueError:
+            raise ValueError(f"{field}:network: {network!r} is not a network (CIDR)") from None
+    nic = value.get("nic")
+    if nic is not None:
+        nic = _names([nic], field + ":nic")[0]
+    mtu = value.get("mtu", 1500)
+    if isinstance(mtu, bool) or not isinstance(mtu, int) or not 576 <= mtu <= 65535:
+        raise ValueError(f"{field}:mtu: {mtu!r} is not an MTU (576 to 65535)")
+    return {"network": network and str(network), "nic": nic, "mtu": mtu}
+
+
+def _secondary_ips(value, names, network, field):
+    """
+    {FQDN: IP} for the cluster's nodes: none, or one for each (Ganeti refuses a node without a
+    secondary IP in a cluster whose master has one), each in network when one is declared.
+    """
+    if not isinstance(value, dict):
+        raise ValueError(f"{field}: a mapping of node FQDN to IP address, got {value!r}")
+    checked = {}
+    for name, ip in value.items():
+        node = hostnode_node.fqdn(name, field)
+        checked[node] = hostnode_node.address(ip, f"{field}:{node}")
+        if network and ipaddress.ip_address(checked[node]) not in ipaddress.ip_network(network):
+            raise ValueError(f"{field}:{node}: {checked[node]} is not in the replication "
+                             f"network {network}")  # fmt: skip
+    missing = [name for name in names if name not in checked]
+    if checked and missing:
+        raise ValueError(f"{field}: no secondary IP for {', '.join(missing)} (each node of a "
+                         f"cluster with a replication network needs one)")  # fmt: skip
+    return checked
 
 
 def _hypervisor_parameters(value, hypervisors, field):
@@ -228,6 +285,8 @@ def init_argv(opts):
         argv.append(f"--drbd-usermode-helper={opts['drbd_usermode_helper']}")
     if opts["nic_link"]:
         argv.append(f"--nic-parameters=link={opts['nic_link']}")
+    if opts["secondary_ips"]:
+        argv.append(f"--secondary-ip={opts['secondary_ips'][opts['master']]}")
     for hypervisor, parameters in sorted(opts["hypervisor_parameters"].items()):
         pairs = ",".join(f"{key}={value}" for key, value in sorted(parameters.items()))
         argv.append(f"--hypervisor-parameters={hypervisor}:{pairs}")
@@ -252,11 +311,96 @@ def plan_init(initialised, opts, name=None, held=None):
     return [] if initialised else [init_argv(opts)]
 
 
-def plan_add(members, wanted):
-    """``gnt-node add`` for each wanted node (in order) that is not a member; [] when all are."""
+def plan_add(members, wanted, secondary_ips=None):
+    """
+    ``gnt-node add`` for each wanted node (in order) that is not a member, with its secondary
+    IP when secondary_ips ({FQDN: IP}) has one; [] when all are members. Host key checking stays
+    on (Ganeti's default): the master's Ganeti known_hosts must hold the node's keys
+    (``plan_known_hosts``).
+    """
     known = {m.lower() for m in members}
-    return [
-        ["gnt-node", "add", "--no-ssh-key-check", node]
-        for node in wanted
-        if node.lower() not in known
-    ]
+    plan = []
+    for node in wanted:
+        if node.lower() not in known:
+            ip = (secondary_ips or {}).get(node)
+            plan.append(["gnt-node", "add", *([f"--secondary-ip={ip}"] if ip else []), node])
+    return plan
+
+
+def public_key(line, field):
+    """
+    ``type base64`` of an OpenSSH public key line (its comment dropped), ValueError naming field
+    for anything else::
+
+        ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB... root@hv1
+    """
+    parts = line.split() if isinstance(line, str) else []
+    if len(parts) < 2 or parts[0] not in KEY_TYPES:
+        raise ValueError(f"{field}: not an OpenSSH public key of {', '.join(KEY_TYPES)}")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except ValueError:
+        raise ValueError(f"{field}: the key of {parts[0]} is not base64") from None
+    if blob[4 : 4 + len(parts[0])] != parts[0].encode():
+        raise ValueError(f"{field}: the key does not hold a {parts[0]} key")
+    return f"{parts[0]} {parts[1]}"
+
+
+def published_keys(value, node):
+    """
+    The ``{"root": [...], "host": [...]}`` a node publishes in the mine (``ganeti.ssh_keys``),
+    checked; ValueError names the node when it published none, or something else.
+    """
+    if not isinstance(value, dict) or not value.get("host"):
+        raise ValueError(f"{node}: no SSH host key in the Salt mine (ganeti.ssh_keys)")
+    return {kind: [public_key(line, f"{node}: mine ganeti.ssh_keys:{kind}")
+                   for line in value.get(kind) or []] for kind in ("root", "host")}  # fmt: skip
+
+
+def plan_known_hosts(text, host_keys):
+    """
+    Ganeti's known_hosts (``/var/lib/ganeti/known_hosts``, the only file its ssh reads: global
+    file, user file /dev/null) with each node of host_keys ({FQDN: ["type base64", ...]}) holding
+    exactly those keys: its other lines (the cluster name's, written by gnt-cluster init) stay.
+    None when it holds them already.
+    """
+    kept = [line for line in (text or "").splitlines()
+            if line.split(" ", 1)[0].lower() not in host_keys]  # fmt: skip
+    added = [f"{node} {key}" for node, keys in host_keys.items() for key in keys]
+    new = "".join(f"{line}\n" for line in kept + added)
+    return None if new == (text or "") else new
+
+
+def authorized_keys(text, keys):
+    """
+    root's authorized_keys holding keys (``type base64`` each) as well: the missing ones are
+    appended, every other line stays; None when it holds them already (with options or a
+    comment of their own: the key is what counts).
+    """
+    present = set()
+    for line in (text or "").splitlines():
+        tokens = line.split()
+        pairs = itertools.pairwise(tokens)
+        present.update(f"{kind} {blob}" for kind, blob in pairs if kind in KEY_TYPES)
+    missing = [key for key in keys if key not in present]
+    if not missing:
+        return None
+    body = text or ""
+    if body and not body.endswith("\n"):
+        body += "\n"
+    return body + "".join(f"{key}\n" for key in missing)
+
+
+def ping_argv(opts):
+    """
+    The don't-fragment ping that proves the replication path at the pillar's MTU, from a
+    node to the master's secondary IP (a packet of exactly mtu bytes, by the replication NIC
+    when one is declared); None when the cluster has no secondary IPs.
+    """
+    target = opts["secondary_ips"].get(opts["master"])
+    if not target:
+        return None
+    replication = opts["replication"]
+    size = replication["mtu"] - _PING_HEADERS[ipaddress.ip_address(target).version]
+    nic = ["-I", replication["nic"]] if replication["nic"] else []
+    return ["ping", "-M", "do", "-s", str(size), "-c", "1", "-W", "1", *nic, target]
