@@ -133,7 +133,7 @@ def health(bond, source=None):
 def write_metrics(path, bonds=None, source=None):
     """
     Write the bonds' state as a Prometheus textfile for node_exporter's textfile collector
-    (atomically, mode 0644): per slave whether its MII status is up, its link failure count and
+    (atomically, mode 0644): per slave whether its MII status is up, its link failures and
     802.3ad aggregator; per bond and slave the number of LACP problems (see ``bond.health``).
 
     bonds
@@ -150,9 +150,9 @@ def write_metrics(path, bonds=None, source=None):
     """
     if not isinstance(path, str) or not path.endswith(".prom") or not os.path.isabs(path):
         raise SaltInvocationError(f"path: {path!r} must be an absolute path ending in .prom")
-    names = _bond_names(bonds)
-    if source and len(names) != 1:
+    if source and len(hostnode_validate.as_list(bonds, "bonds") or []) != 1:
         raise SaltInvocationError("bonds: with source, name the one bond it is a copy of")
+    names = _bond_names(bonds)
     models = {bond: _model(bond, source) for bond in names}
     text = hostnode_bond.render_metrics(models)
     hostnode_files.replace(path, text, mode=0o644)

@@ -545,7 +545,7 @@ def render_metrics(models):
             labels = {"bond": bond, "slave": slave["name"]}
             families["slave_mii_up"].append((labels, int(slave["mii_status"] == "up")))
             if slave["link_failures"] is not None:
-                families["slave_link_failure_count"].append((labels, slave["link_failures"]))
+                families["slave_link_failures_total"].append((labels, slave["link_failures"]))
             if model["ad_info"] is not None:
                 aggregator = slave["aggregator_id"]
                 families["slave_aggregator_id"].append((labels, aggregator or 0))
@@ -553,13 +553,16 @@ def render_metrics(models):
             count = sum(1 for p in problems if p.get("slave", "") == name)
             families["lacp_problems"].append(({"bond": bond, "slave": name}, count))
     return hostnode_prometheus.exposition(
-        [(f"hostnode_bond_{f}", "gauge", _METRICS[f], samples) for f, samples in families.items()]
+        [
+            (f"hostnode_bond_{f}", "counter" if f.endswith("_total") else "gauge", _METRICS[f], s)
+            for f, s in families.items()
+        ]
     )
 
 
 _METRICS = {
     "slave_mii_up": "1 when the slave's MII status is up.",
-    "slave_link_failure_count": "Link failures the bonding driver counted on the slave.",
+    "slave_link_failures_total": "Link failures the bonding driver counted on the slave.",
     "slave_aggregator_id": "802.3ad aggregator of the slave (0: none).",
     "lacp_problems": "LACP problems of the 802.3ad bond per slave (slave empty: the aggregator).",
 }
