@@ -257,3 +257,22 @@ def test_the_beacon_reports_lacp_problems_once(kernel, node):
         ("bond0/lacp_cleared", "split_aggregator")
     ]
     assert beacon.beacon(config) == []
+
+
+def test_lacp_healthy_state_is_a_check_naming_each_problem(kernel):
+    bond_state.__salt__["bond.health"] = bond.health
+    assert bond_state.lacp_healthy("bond0") == {
+        "name": "bond0",
+        "result": True,
+        "changes": {},
+        "comment": "bond0 has no LACP problem",
+    }
+    ret = bond_state.lacp_healthy("bond0", source=str(FIXTURES / "bonding/802.3ad.txt"))
+    assert (ret["result"], ret["changes"]) == (False, {})
+    assert ret["comment"] == (
+        "bond0: aggregator 1 has no LACP partner (partner MAC 00:00:00:00:00:00); "
+        "slave eth1 is up in aggregator 2, not in the active aggregator 1; "
+        "aggregator 1 has 1 port(s) but 2 slave(s) are up"
+    )
+    missing = bond_state.lacp_healthy("bond9")
+    assert missing["result"] is False and "bond: 'bond9' is not a bond" in missing["comment"]
