@@ -60,8 +60,8 @@ _SLAVE_KEYS = {
 _INTEGERS = {"miimon", "updelay", "downdelay", "link_failures", "aggregator_id", "ports"}
 _INTEGERS |= {"actor_key", "partner_key"}
 _AD_KEYS = ("lacp_rate", "aggregator_id", "ports", "actor_key", "partner_key", "partner_mac")
-# Kernels before 3.x print "bond0 has no active aggregator" instead of the Active Aggregator Info
-# and "Aggregator ID: N/A" for a slave that is in none (bond_procfs.c).
+# Without an active aggregator the kernel prints "bond bond0 has no active aggregator" instead of
+# the Active Aggregator Info, and "Aggregator ID: N/A" for a slave in none (bond_procfs.c).
 _NO_AGGREGATOR = re.compile(r"^bond \S+ has no active aggregator$")
 _DETAILS = {"details actor lacp pdu": "actor_pdu", "details partner lacp pdu": "partner_pdu"}
 ZERO_MAC = "00:00:00:00:00:00"
@@ -89,7 +89,7 @@ def parse_bonding(text):
 
     gives ``{"mode": "active-backup", "active_slave": "eth1", "primary": None, "slaves":
     [{"name": "eth1", "speed": None, "permanent_mac": "52:54:00:12:34:02", ...}], ...}``.
-    An 802.3ad bond's slaves also carry their churn states and, on kernels since 4.x, the
+    An 802.3ad bond's slaves also carry their churn states and, on newer kernels (6.1 here), the
     ``details actor/partner lacp pdu`` blocks (``actor_pdu``, ``partner_pdu``: ``{"system_mac",
     "port_state", ...}``); an aggregator the kernel shows as ``N/A`` or absent is None. Raises
     ValueError naming the line for what is not such a file.
@@ -473,8 +473,7 @@ def health(model):
 
 
 def snapshot(model, mac, pinned):
-    """What the beacon compares between two calls: slave MII states, LACP problems, the MAC and
-    its pin."""
+    """What the beacon compares between two calls: MII states, LACP problems, MAC and pin."""
     return {
         "slaves": {slave["name"]: slave["mii_status"] for slave in model["slaves"]},
         "lacp": lacp_problems(model),
@@ -547,8 +546,7 @@ def render_metrics(models):
             if slave["link_failures"] is not None:
                 families["slave_link_failures_total"].append((labels, slave["link_failures"]))
             if model["ad_info"] is not None:
-                aggregator = slave["aggregator_id"]
-                families["slave_aggregator_id"].append((labels, aggregator or 0))
+                families["slave_aggregator_id"].append((labels, slave["aggregator_id"] or 0))
         for name in [""] + [slave["name"] for slave in model["slaves"]]:
             count = sum(1 for p in problems if p.get("slave", "") == name)
             families["lacp_problems"].append(({"bond": bond, "slave": name}, count))
