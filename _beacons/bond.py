@@ -1,7 +1,8 @@
 """
 Beacon ``bond``: an event when a bond's slave changes MII status, when a bond loses its last
-active slave (or gets one back), and when a bond's MAC differs from the one hostnode pinned
-(the pin was lost, e.g. after all slaves were released) or matches it again.
+active slave (or gets one back), when an 802.3ad bond gets an LACP problem (or it clears; see
+``bond.health``), and when a bond's MAC differs from the one hostnode pinned (the pin was lost,
+e.g. after all slaves were released) or matches it again.
 
 .. code-block:: yaml
 
@@ -11,8 +12,10 @@ active slave (or gets one back), and when a bond's MAC differs from the one host
         - interval: 10
 
 Events are tagged ``salt/beacon/<minion>/bond/<bond>/<what>`` with ``what`` one of ``slave``
-(with ``slave``, ``old``, ``new``), ``no_active_slave``, ``active``, ``mac_lost`` and
-``mac_restored``. Nothing is sent while nothing changes. The comparison is ``bond.events``.
+(with ``slave``, ``old``, ``new``), ``no_active_slave``, ``active``, ``lacp_problem`` and
+``lacp_cleared`` (with the problem's ``kind``, ``slave`` or ``aggregator`` and ``message``),
+``mac_lost`` and ``mac_restored``. Nothing is sent while nothing changes (a bond's LACP problems
+are sent once when first seen). The comparison is ``bond.events``.
 """
 
 import salt.utils.beacons

@@ -109,6 +109,63 @@ def _model(bond, source=None):
         raise CommandExecutionError(f"{path}: {exc}") from None
 
 
+def health(bond, source=None):
+    """
+    The LACP health of an 802.3ad bond: ``{"healthy", "problems": [...]}``, each problem a dict
+    with a ``kind`` (``no_active_aggregator``, ``no_partner``, ``split_aggregator``,
+    ``missing_ports``), the ``slave`` or ``aggregator`` it concerns and a ``message``. Bonds of
+    other modes are always healthy here.
+
+    source
+        Read this saved copy of ``/proc/net/bonding/<bond>`` instead.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' bond.health bond0
+        salt '*' bond.health bond0 source=/tmp/bundle/bond0.txt
+    """
+    hostnode_validate.interface_name(bond, "bond")
+    return hostnode_bond.health(_model(bond, source))
+
+
+def write_metrics(path, bonds=None, source=None):
+    """
+    Write the bonds' state as a Prometheus textfile for node_exporter's textfile collector
+    (atomically, mode 0644): per slave whether its MII status is up, its link failures and
+    802.3ad aggregator; per bond and slave the number of LACP problems (see ``bond.health``).
+
+    bonds
+        The bonds (list or comma-separated; default: every bond of the node).
+
+    source
+        A saved copy of ``/proc/net/bonding/<bond>``; bonds then names that one bond.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' bond.write_metrics /var/lib/prometheus/node-exporter/hostnode_bond.prom
+    """
+    if not isinstance(path, str) or not path.endswith(".prom") or not os.path.isabs(path):
+        raise SaltInvocationError(f"path: {path!r} must be an absolute path ending in .prom")
+    if source and len(hostnode_validate.as_list(bonds, "bonds") or []) != 1:
+        raise SaltInvocationError("bonds: with source, name the one bond it is a copy of")
+    names = _bond_names(bonds)
+    models = {bond: _model(bond, source) for bond in names}
+    text = hostnode_bond.render_metrics(models)
+    hostnode_files.replace(path, text, mode=0o644)
+    return {"path": path, "samples": sum(1 for line in text.splitlines() if line[:1] != "#")}
+
+
+def _bond_names(bonds):
+    return [
+        hostnode_validate.interface_name(b, f"bonds[{i}]")
+        for i, b in enumerate(hostnode_validate.as_list(bonds, "bonds") or list_())
+    ]
+
+
 def stable_mac(bond, seed=None):
     """
     The MAC the ``stable`` policy gives bond: locally administered, unicast, derived from the
@@ -360,9 +417,10 @@ def events(bonds=None, previous=None):
     behind the ``bond`` beacon, callable by hand.
 
     Returns ``{"snapshots": {bond: ...}, "events": [...]}``: a slave whose MII status changed,
-    the loss (or return) of a bond's last active slave, and a MAC that differs from the one
-    hostnode pinned (or matches it again). Without previous, only a lost pin and a bond without
-    an active slave are reported.
+    the loss (or return) of a bond's last active slave, an 802.3ad LACP problem (see
+    ``bond.health``) that appeared or cleared, and a MAC that differs from the one hostnode
+    pinned (or matches it again). Without previous, only a lost pin, a bond without an active
+    slave and the LACP problems are reported.
 
     CLI Example:
 
@@ -371,10 +429,7 @@ def events(bonds=None, previous=None):
         salt '*' bond.events
         salt '*' bond.events bonds=bond0
     """
-    names = [
-        hostnode_validate.interface_name(b, f"bonds[{i}]")
-        for i, b in enumerate(hostnode_validate.as_list(bonds, "bonds") or list_())
-    ]
+    names = _bond_names(bonds)
     previous = previous or {}
     snapshots, found = {}, []
     for bond in names:

@@ -13,8 +13,10 @@ A bond's MAC pinned, live and across reboots, whatever order its slaves are ensl
 ``slaves``) or ``stable`` (derived from the node's machine-id, or ``seed``, and the bond name).
 The MAC is set on the bond and persisted for the network backend (``backend``: ``ifupdown``,
 ``netplan``, ``networkd``; detected when not given). test=True predicts exactly the changes a
-real run makes.
+real run makes. ``bond.lacp_healthy`` is a check of an 802.3ad bond's LACP health.
 """
+
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 import saltext.hostnode
 
@@ -69,3 +71,25 @@ def mac_unpinned(name):
     return hostnode_state.run(
         name, converge, bool(__opts__["test"]), f"Boot-time MAC files of {name}"
     )
+
+
+def lacp_healthy(name, source=None):
+    """
+    A check: fails, naming each problem, when the 802.3ad bond name has LACP problems (see
+    ``bond.health``: no partner, a slave in another aggregator, missing ports, no active
+    aggregator). Changes nothing; test=True gives the same answer.
+
+    .. code-block:: yaml
+
+        bond0:
+          bond.lacp_healthy
+    """
+    ret = {"name": name, "result": True, "changes": {}, "comment": ""}
+    try:
+        report = __salt__["bond.health"](name, source=source)
+    except (CommandExecutionError, SaltInvocationError) as exc:
+        return {**ret, "result": False, "comment": str(exc)}
+    if report["healthy"]:
+        return {**ret, "comment": f"{name} has no LACP problem"}
+    problems = "; ".join(problem["message"] for problem in report["problems"])
+    return {**ret, "result": False, "comment": f"{name}: {problems}"}

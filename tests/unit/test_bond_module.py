@@ -219,3 +219,60 @@ def test_the_beacon_reports_changes_only(kernel, node):
         {"tag": "bond0/slave", "bond": "bond0", "slave": "eth1", "old": "up", "new": "down"}
     ]
     assert beacon.beacon(config) == []
+
+
+def test_health_of_a_live_bond_and_of_a_saved_file(kernel):
+    assert bond.health("bond0") == {"healthy": True, "problems": []}  # active-backup
+    saved = bond.health("bond0", source=str(FIXTURES / "bonding/802.3ad.txt"))
+    assert not saved["healthy"]
+    assert [p["kind"] for p in saved["problems"]] == [
+        "no_partner",
+        "split_aggregator",
+        "missing_ports",
+    ]
+
+
+def test_write_metrics_names_the_bad_field_and_writes_nothing(kernel, tmp_path):
+    with pytest.raises(SaltInvocationError, match=r"path: 'bond\.prom' must be an absolute path"):
+        bond.write_metrics("bond.prom")
+    with pytest.raises(SaltInvocationError, match="bonds: with source, name the one bond"):
+        bond.write_metrics(str(tmp_path / "b.prom"), source=str(FIXTURES / "bonding/802.3ad.txt"))
+    assert not (tmp_path / "b.prom").exists()
+    written = bond.write_metrics(str(tmp_path / "b.prom"))
+    assert written == {"path": str(tmp_path / "b.prom"), "samples": 7}
+
+
+def test_the_beacon_reports_lacp_problems_once(kernel, node):
+    beacon = load_module("beacons", "bond")
+    beacon.__salt__ = {"bond.events": bond.events}
+    beacon.__context__ = {}
+    config = [{"bonds": ["bond0"]}]
+    proc = pathlib.Path(bond.PROC_BONDING) / "bond0"
+    lacp = (FIXTURES / "bonding/802.3ad.txt").read_text()
+    proc.write_text(lacp)
+    assert [e["tag"] for e in beacon.beacon(config)] == ["bond0/lacp_problem"] * 3
+    assert beacon.beacon(config) == []
+    proc.write_text(lacp.replace("Aggregator ID: 2", "Aggregator ID: 1"))
+    assert [(e["tag"], e["kind"]) for e in beacon.beacon(config)] == [
+        ("bond0/lacp_cleared", "split_aggregator")
+    ]
+    assert beacon.beacon(config) == []
+
+
+def test_lacp_healthy_state_is_a_check_naming_each_problem(kernel):
+    bond_state.__salt__["bond.health"] = bond.health
+    assert bond_state.lacp_healthy("bond0") == {
+        "name": "bond0",
+        "result": True,
+        "changes": {},
+        "comment": "bond0 has no LACP problem",
+    }
+    ret = bond_state.lacp_healthy("bond0", source=str(FIXTURES / "bonding/802.3ad.txt"))
+    assert (ret["result"], ret["changes"]) == (False, {})
+    assert ret["comment"] == (
+        "bond0: aggregator 1 has no LACP partner (partner MAC 00:00:00:00:00:00); "
+        "slave eth1 is up in aggregator 2, not in the active aggregator 1; "
+        "aggregator 1 has 1 port(s) but 2 slave(s) are up"
+    )
+    missing = bond_state.lacp_healthy("bond9")
+    assert missing["result"] is False and "bond: 'bond9' is not a bond" in missing["comment"]

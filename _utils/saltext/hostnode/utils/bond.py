@@ -16,6 +16,7 @@ import re
 
 import yaml
 
+from saltext.hostnode.utils import prometheus as hostnode_prometheus
 from saltext.hostnode.utils.netbackend import HEADER
 
 # The kernel's names (bond_mode_tbl in bond_options.c) for what /proc/net/bonding prints.
@@ -53,10 +54,17 @@ _SLAVE_KEYS = {
     "Link Failure Count": "link_failures",
     "Permanent HW addr": "permanent_mac",
     "Aggregator ID": "aggregator_id",
+    "Actor Churn State": "actor_churn",
+    "Partner Churn State": "partner_churn",
 }
 _INTEGERS = {"miimon", "updelay", "downdelay", "link_failures", "aggregator_id", "ports"}
 _INTEGERS |= {"actor_key", "partner_key"}
 _AD_KEYS = ("lacp_rate", "aggregator_id", "ports", "actor_key", "partner_key", "partner_mac")
+# Without an active aggregator the kernel prints "bond bond0 has no active aggregator" instead of
+# the Active Aggregator Info, and "Aggregator ID: N/A" for a slave in none (bond_procfs.c).
+_NO_AGGREGATOR = re.compile(r"^bond \S+ has no active aggregator$")
+_DETAILS = {"details actor lacp pdu": "actor_pdu", "details partner lacp pdu": "partner_pdu"}
+ZERO_MAC = "00:00:00:00:00:00"
 
 
 def parse_bonding(text):
@@ -81,31 +89,42 @@ def parse_bonding(text):
 
     gives ``{"mode": "active-backup", "active_slave": "eth1", "primary": None, "slaves":
     [{"name": "eth1", "speed": None, "permanent_mac": "52:54:00:12:34:02", ...}], ...}``.
-    The ``details actor/partner lacp pdu`` blocks of newer kernels are skipped. Raises
+    An 802.3ad bond's slaves also carry their churn states and, on newer kernels (6.1 here), the
+    ``details actor/partner lacp pdu`` blocks (``actor_pdu``, ``partner_pdu``: ``{"system_mac",
+    "port_state", ...}``); an aggregator the kernel shows as ``N/A`` or absent is None. Raises
     ValueError naming the line for what is not such a file.
     """
     lines = text.splitlines()
     if not any(line.startswith("Ethernet Channel Bonding Driver") for line in lines[:3]):
         raise ValueError("line 1: not a /proc/net/bonding file (no 'Ethernet Channel Bonding')")
-    master, slaves, current, in_details = {}, [], None, False
+    master, slaves, current, details = {}, [], None, None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        if line[0].isspace() and in_details:
-            continue  # the per-slave LACP PDU details of newer kernels
-        in_details = line.startswith("details ")
         key, sep, value = line.strip().partition(":")
         value = value.strip()
+        if line[0].isspace() and details is not None:
+            details[key.replace(" ", "_").replace("_address", "")] = _pdu_value(value)
+            continue
+        details = None
         if key == "Slave Interface":
             current = {"name": _slave_name(value, number)}
             slaves.append(current)
-        elif not sep or in_details:
+        elif key in _DETAILS and current is not None:
+            details = current.setdefault(_DETAILS[key], {})
+        elif _NO_AGGREGATOR.match(line.strip()):
+            master["aggregator_id"] = None
+        elif not sep:
             continue
         elif current is not None:
             _store(current, _SLAVE_KEYS, key, value, number)
         else:
             _store(master, _MASTER_KEYS, key, value, number)
     return _bond_model(master, slaves)
+
+
+def _pdu_value(value):
+    return int(value) if value.isdecimal() else value
 
 
 def _slave_name(value, number):
@@ -118,7 +137,9 @@ def _store(target, known, key, value, number):
     field = known.get(key)
     if field is None or field in target:
         return
-    if field in _INTEGERS:
+    if field in _INTEGERS and value == "N/A":
+        target[field] = None
+    elif field in _INTEGERS:
         try:
             target[field] = int(value)
         except ValueError:
@@ -158,6 +179,10 @@ def _slave_model(slave):
         "link_failures": slave.get("link_failures"),
         "permanent_mac": slave.get("permanent_mac") or None,
         "aggregator_id": slave.get("aggregator_id"),
+        "actor_churn": slave.get("actor_churn"),
+        "partner_churn": slave.get("partner_churn"),
+        "actor_pdu": slave.get("actor_pdu"),
+        "partner_pdu": slave.get("partner_pdu"),
     }
 
 
@@ -399,10 +424,59 @@ def ifupdown_problem(units, ours, bond):
 # --- Health: what the beacon reports ---------------------------------------------------------
 
 
+def lacp_problems(model):
+    """
+    What is wrong with an 802.3ad bond's link aggregation (``[]`` for other modes), each
+    ``{"kind", "message", ...}`` with ``slave`` or ``aggregator``:
+
+    - ``no_active_aggregator``: the kernel has no active aggregator for the bond;
+    - ``no_partner``: the active aggregator's partner MAC is all zeros: no LACP partner answers
+      (the switch ports are not configured for LACP, or the bond is on the wrong ports);
+    - ``split_aggregator``: a slave that is up sits in another aggregator than the active one,
+      so it carries no traffic (the switch put its ports in different LAGs);
+    - ``missing_ports``: the active aggregator has fewer ports than slaves are up.
+    """
+    ad_info = model.get("ad_info")
+    if ad_info is None:
+        return []
+    active = ad_info["aggregator_id"]
+    if active is None:
+        return [{"kind": "no_active_aggregator", "aggregator": None,
+                 "message": "the bond has no active aggregator"}]  # fmt: skip
+    problems = []
+    if ad_info["partner_mac"] == ZERO_MAC:
+        message = f"aggregator {active} has no LACP partner (partner MAC {ZERO_MAC})"
+        problems.append({"kind": "no_partner", "aggregator": active, "message": message})
+    up = [slave for slave in model["slaves"] if slave["mii_status"] == "up"]
+    for slave in up:
+        if slave["aggregator_id"] != active:
+            problems.append({
+                "kind": "split_aggregator", "slave": slave["name"],
+                "aggregator": slave["aggregator_id"], "active_aggregator": active,
+                "message": f"slave {slave['name']} is up in aggregator {slave['aggregator_id']},"
+                           f" not in the active aggregator {active}",
+            })  # fmt: skip
+    if ad_info["ports"] is not None and ad_info["ports"] < len(up):
+        problems.append({
+            "kind": "missing_ports", "aggregator": active, "ports": ad_info["ports"],
+            "slaves_up": len(up),
+            "message": f"aggregator {active} has {ad_info['ports']} port(s) but {len(up)} "
+                       "slave(s) are up",
+        })  # fmt: skip
+    return problems
+
+
+def health(model):
+    """``{"healthy", "problems"}`` of a bond's model: its LACP problems (see lacp_problems)."""
+    problems = lacp_problems(model)
+    return {"healthy": not problems, "problems": problems}
+
+
 def snapshot(model, mac, pinned):
-    """What the beacon compares between two calls: slave MII states, the MAC and its pin."""
+    """What the beacon compares between two calls: MII states, LACP problems, MAC and pin."""
     return {
         "slaves": {slave["name"]: slave["mii_status"] for slave in model["slaves"]},
+        "lacp": lacp_problems(model),
         "mac": mac,
         "pinned": pinned,
     }
@@ -412,8 +486,9 @@ def events(bond, before, after):
     """
     Events for what changed in a bond between two snapshots (before None: first sight).
 
-    A slave whose MII status changed, the loss (and return) of the bond's last active slave, and
-    a MAC that differs from the pinned one (the pin was lost) or matches it again.
+    A slave whose MII status changed, the loss (and return) of the bond's last active slave, an
+    LACP problem that appeared (``lacp_problem``) or cleared (``lacp_cleared``), and a MAC that
+    differs from the pinned one (the pin was lost) or matches it again.
     """
     found = []
     old_slaves = before["slaves"] if before else after["slaves"]
@@ -427,6 +502,13 @@ def events(bond, before, after):
     if was_up != _any_up(after["slaves"]):
         tag = "active" if not was_up else "no_active_slave"
         found.append({"tag": f"{bond}/{tag}", "bond": bond, "slaves": after["slaves"]})
+    old_lacp = {_problem_key(p): p for p in (before or {}).get("lacp", [])}
+    new_lacp = {_problem_key(p): p for p in after.get("lacp", [])}
+    for key in sorted(set(old_lacp) | set(new_lacp), key=str):
+        if (key in old_lacp) != (key in new_lacp):
+            tag = "lacp_problem" if key in new_lacp else "lacp_cleared"
+            problem = new_lacp.get(key) or old_lacp[key]
+            found.append({"tag": f"{bond}/{tag}", "bond": bond, **problem})
     kept_before = before is None or before["pinned"] in (None, before["mac"])
     kept_now = after["pinned"] in (None, after["mac"])
     if kept_before != kept_now:
@@ -439,3 +521,46 @@ def events(bond, before, after):
 
 def _any_up(slaves):
     return any(status == "up" for status in slaves.values())
+
+
+def _problem_key(problem):
+    """What a problem is about, so that a changed count or message is not a new problem."""
+    return (problem["kind"], problem.get("slave"), problem.get("aggregator"))
+
+
+# --- Metrics ----------------------------------------------------------------------------------
+
+
+def render_metrics(models):
+    """
+    A Prometheus textfile of bonds (``{bond: model}``): per slave whether its MII status is up,
+    its link failure count and (802.3ad) its aggregator; per bond and slave the LACP problems
+    (``slave=""`` for the aggregator's own: no partner, missing ports, no active aggregator).
+    """
+    families = {name: [] for name in _METRICS}
+    for bond, model in sorted(models.items()):
+        problems = lacp_problems(model)
+        for slave in model["slaves"]:
+            labels = {"bond": bond, "slave": slave["name"]}
+            families["slave_mii_up"].append((labels, int(slave["mii_status"] == "up")))
+            if slave["link_failures"] is not None:
+                families["slave_link_failures_total"].append((labels, slave["link_failures"]))
+            if model["ad_info"] is not None:
+                families["slave_aggregator_id"].append((labels, slave["aggregator_id"] or 0))
+        for name in [""] + [slave["name"] for slave in model["slaves"]]:
+            count = sum(1 for p in problems if p.get("slave", "") == name)
+            families["lacp_problems"].append(({"bond": bond, "slave": name}, count))
+    return hostnode_prometheus.exposition(
+        [
+            (f"hostnode_bond_{f}", "counter" if f.endswith("_total") else "gauge", _METRICS[f], s)
+            for f, s in families.items()
+        ]
+    )
+
+
+_METRICS = {
+    "slave_mii_up": "1 when the slave's MII status is up.",
+    "slave_link_failures_total": "Link failures the bonding driver counted on the slave.",
+    "slave_aggregator_id": "802.3ad aggregator of the slave (0: none).",
+    "lacp_problems": "LACP problems of the 802.3ad bond per slave (slave empty: the aggregator).",
+}
