@@ -16,9 +16,7 @@ import re
 # drbd_proc.c (8.x): " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----"
 # (8.0 prints st: where 8.3 and later print ro:).
 _MINOR = re.compile(r"^\s*(\d+):\s")
-_CONFIGURED = re.compile(
-    r"^\s*(\d+): cs:(\w+) (?:ro|st):(\w+)/(\w+) ds:(\w+)/(\w+)(?:\s|$)"
-)
+_CONFIGURED = re.compile(r"^\s*(\d+): cs:(\w+) (?:ro|st):(\w+)/(\w+) ds:(\w+)/(\w+)(?:\s|$)")
 _UNCONFIGURED = re.compile(r"^\s*\d+: cs:Unconfigured\s*$")
 # "[=====>..............] sync'ed: 34.9% (346112/524288)M", online verify: "verified:"
 _PROGRESS = re.compile(r"^\s*\[[=>.]*\] (?:sync'ed|verified):\s*(\d+(?:\.\d+)?)%")
@@ -90,10 +88,10 @@ def parse_status(text):
             volume:0 replication:Established peer-disk:UpToDate resync-suspended:no
                 received:0 sent:5161968 out-of-sync:0 pending:4 unacked:0
 
-    A resource line starts at the left margin; a line led by a name under it is a connection
-    (``connection:`` is printed only when not Connected, or with ``--verbose``), a line with
-    ``disk:`` a volume, with ``peer-disk:``/``replication:`` a peer's volume; other lines of
-    ``key:value`` add to what precedes them.
+    A resource line (a name and its ``role:``) starts at the left margin; a line led by a name
+    under it is a connection (``connection:`` is printed only when not Connected, or with
+    ``--verbose``), a line with ``disk:`` a volume, with ``peer-disk:``/``replication:`` a
+    peer's volume; other lines of ``key:value`` add to what precedes them.
     """
     resources, margin = [], None
     resource = target = None
@@ -104,15 +102,13 @@ def parse_status(text):
         margin = indent if margin is None else margin
         words = line.split()
         if indent == margin:
-            if ":" in words[0]:
+            fields = {} if ":" in words[0] else _pairs(words[1:], number, line)
+            if "role" not in fields:
                 raise ValueError(f"line {number}: not a DRBD resource line: {line.strip()!r}")
-            fields = _pairs(words[1:], number, line)
             resource = {"name": words[0], **fields, "volumes": [], "peers": []}
             resources.append(resource)
             target = resource
             continue
-        if resource is None:
-            raise ValueError(f"line {number}: indented before any resource: {line.strip()!r}")
         if ":" not in words[0]:
             target = {"name": words[0], **_pairs(words[1:], number, line), "volumes": []}
             resource["peers"].append(target)
@@ -243,8 +239,9 @@ _METRICS = {
 
 def render_metrics(minors):
     """
-    The ``hostnode_ganeti_drbd_*`` families of minors for the prometheus writer: per minor an info gauge with its states as labels, degraded, out-of-sync bytes
-    (when known) and resync ratio (while syncing).
+    The ``hostnode_ganeti_drbd_*`` families of minors for the prometheus writer: per minor an
+    info gauge with its states as labels, degraded, out-of-sync bytes (when known) and resync
+    ratio (while syncing).
     """
     families = {name: [] for name in _METRICS}
     for minor in minors:
