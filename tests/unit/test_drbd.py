@@ -9,6 +9,7 @@ from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from saltext.hostnode.utils import drbd as hostnode_drbd
 from saltext.hostnode.utils import hcheck as hostnode_hcheck
+from saltext.hostnode.utils import prometheus as hostnode_prometheus
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
 ganeti = load_module("modules", "ganeti")
@@ -278,3 +279,10 @@ def test_the_beacon_reports_changes_only(tmp_path):
         )],
     ]  # fmt: skip
     assert beacon.beacon(config) == []
+
+
+def test_hcheck_metrics_carry_no_empty_label_braces():
+    report = hostnode_hcheck.parse(_text("hcheck", "n1-failure-plain.txt"))
+    text = hostnode_prometheus.exposition(hostnode_hcheck.render_metrics(report))
+    assert "hostnode_ganeti_hcheck_nodes_not_n1_happy 4\n" in text
+    assert "{}" not in text

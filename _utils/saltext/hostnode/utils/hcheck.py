@@ -83,10 +83,20 @@ def problems(report):
     return [f"hcheck: {report[key]} {text}" for key, text in _PROBLEMS.items() if report[key]]
 
 
+# Metric names of the counts (promtool refuses abbreviations such as "sec" that read as units).
+_METRICS = {
+    "n1_fail": "nodes_not_n1_happy",
+    "conflict_tags": "nodes_with_conflicting_instances",
+    "offline_pri": "instances_primary_node_offline",
+    "offline_sec": "instances_secondary_node_offline",
+    "gn1_fail": "nodes_not_evacuable",
+}
+
+
 def render_metrics(report):
     """The ``hostnode_ganeti_hcheck_*`` families of report for the prometheus writer."""
     return [
-        (f"hostnode_ganeti_hcheck_{key}", "gauge", f"hcheck: {text} (before rebalancing)",
+        (f"hostnode_ganeti_hcheck_{_METRICS[key]}", "gauge", f"hcheck: {text} (before rebalancing)",
          [({}, report[key])])
         for key, text in _PROBLEMS.items()
     ] + [("hostnode_ganeti_hcheck_need_rebalance", "gauge", "1 when hcheck says the cluster "
