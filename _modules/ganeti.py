@@ -28,9 +28,12 @@ import saltext.hostnode
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
 from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import drbd as hostnode_drbd
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import ganeti as hostnode_ganeti
+from saltext.hostnode.utils import hcheck as hostnode_hcheck
 from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import prometheus as hostnode_prometheus
 from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "ganeti"
@@ -349,3 +352,133 @@ def authorize_master(settings=None, keys=None, test=False):
     if not test:
         hostnode_files.replace(path, new, mode=0o600)
     return {"authorized_keys": hostnode_files.diff(path, old, new)}
+
+
+# DRBD and cluster health (docs/ganeti.md). /proc/drbd lists the minors of DRBD 8; DRBD 9 keeps
+# only its version there and answers drbdsetup status instead.
+
+PROC_DRBD = "/proc/drbd"
+DRBD_STATUS = ["drbdsetup", "status", "--verbose", "--statistics"]
+# Seconds drbdsetup may take: the ganeti_health beacon runs in the minion's main loop.
+DRBD_TIMEOUT = 10
+
+
+def drbd(source=None):
+    """
+    The configured DRBD minors of this node, one dict each: ``{minor, resource, volume,
+    connection, role, peer_role, disk, peer_disk, out_of_sync_kib, sync_percent, degraded}``
+    (degraded: not Connected with UpToDate data on both sides). Read from /proc/drbd (DRBD 8),
+    or from ``drbdsetup status --verbose --statistics`` when /proc/drbd says DRBD 9; [] without
+    the drbd module.
+
+    source
+        Parse this saved /proc/drbd or ``drbdsetup status`` output instead (the layout is told
+        from the text).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' ganeti.drbd
+        salt-call ganeti.drbd source=/tmp/bundle/proc-drbd.txt
+    """
+    return _drbd_minors(source)
+
+
+def _drbd_minors(source):
+    if source:
+        what = "/proc/drbd or drbdsetup status output"
+        return hostnode_files.parse_source(source, hostnode_drbd.parse, what)
+    text = hostnode_files.read(PROC_DRBD)
+    if text is None:
+        return []
+    if text.startswith("version: 9"):
+        text = hostnode_command.run(__salt__["cmd.run_all"], DRBD_STATUS, timeout=DRBD_TIMEOUT)
+        return _parsed(hostnode_drbd.parse_status, text, " ".join(DRBD_STATUS))
+    return _parsed(hostnode_drbd.parse_proc, text, PROC_DRBD)
+
+
+def health(drbd=None, hcheck=None):
+    """
+    ``{healthy, problems}``: one problem per DRBD minor that is degraded, naming the minor and
+    its states (connection, roles, disks, resync progress), and, given hcheck, one per count of
+    Ganeti's cluster checker that is not zero (nodes not N+1 happy, not directly evacuable,
+    ...).
+
+    drbd
+        A saved /proc/drbd or ``drbdsetup status`` output to judge instead of this node's.
+
+    hcheck
+        A saved ``hcheck`` output (plain or ``--machine-readable``) of the cluster.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' ganeti.health
+        salt-call ganeti.health drbd=/tmp/bundle/proc-drbd.txt hcheck=/tmp/bundle/hcheck.txt
+    """
+    report = hostnode_drbd.health(_drbd_minors(drbd))
+    if hcheck:
+        report["problems"] += hostnode_hcheck.problems(_hcheck(hcheck))
+        report["healthy"] = not report["problems"]
+    return report
+
+
+def _hcheck(source):
+    return hostnode_files.parse_source(source, hostnode_hcheck.parse, "hcheck output")
+
+
+def events(previous=None, drbd=None, hcheck=None):
+    """
+    What the ``ganeti_health`` beacon reports since previous, the ``health`` of an earlier
+    call: ``degraded`` per problem that appeared, ``recovered`` per problem that went away.
+    Returns ``{"health": ..., "events": [...]}``; without previous, no events. A
+    ``drbdsetup status`` that does not answer in time is killed and reported as the one event
+    ``{"tag": "timeout", "command", "timeout"}``, with previous kept as the health.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' ganeti.events
+    """
+    try:
+        now = health(drbd, hcheck)
+    except hostnode_command.CommandTimeout as exc:
+        return {
+            "health": previous,
+            "events": [{"tag": "timeout", "command": exc.command, "timeout": exc.timeout}],
+        }
+    found = [] if previous is None else hostnode_drbd.events(previous, now)
+    return {"health": now, "events": found}
+
+
+def write_metrics(path, source=None, hcheck=None):
+    """
+    Write the DRBD minors' states as a Prometheus textfile for node_exporter at path (absolute,
+    ending in .prom), atomically: ``hostnode_ganeti_drbd_info`` (states as labels),
+    ``_degraded``, ``_out_of_sync_bytes`` and ``_sync_ratio`` (0 to 1, while syncing); given
+    hcheck, also ``hostnode_ganeti_hcheck_*`` (nodes not N+1 happy, ...). Returns
+    ``{path, samples}``.
+
+    source
+        A saved /proc/drbd or ``drbdsetup status`` output to export instead of this node's.
+
+    hcheck
+        A saved ``hcheck`` output (plain or ``--machine-readable``) of the cluster.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' ganeti.write_metrics /var/lib/prometheus/node-exporter/hostnode_ganeti.prom
+    """
+    if not isinstance(path, str) or not path.endswith(".prom") or not os.path.isabs(path):
+        raise SaltInvocationError(f"path: {path!r} must be an absolute path ending in .prom")
+    families = hostnode_drbd.render_metrics(_drbd_minors(source))
+    if hcheck:
+        families += hostnode_hcheck.render_metrics(_hcheck(hcheck))
+    text = hostnode_prometheus.exposition(families)
+    hostnode_files.replace(path, text, mode=0o644)
+    return {"path": path, "samples": sum(1 for line in text.splitlines() if line[:1] != "#")}

@@ -51,6 +51,8 @@ NOT_HERE = {
     "salt '*' bond.pin_mac bond0 mac=first-slave slaves=eth0,eth1 test=True": NO_BOND,
     "salt '*' bond.pin_mac bond0 mac=02:00:5e:10:00:01 backend=netplan": CHANGES,
     "salt '*' bond.unpin bond0": CHANGES,
+    "salt '*' bond.health bond0": NO_BOND,
+    "salt '*' bond.write_metrics /var/lib/prometheus/node-exporter/hostnode_bond.prom": NO_BOND,
     "salt -G 'hostnode_bonds:bond0:pinned:False' state.apply bonding": CHANGES,
     "salt 'stor*' ceph_osd.tree": NO_CEPH,
     "salt 'stor*' ceph_osd.check_device /dev/sdc": NO_CEPH,
