@@ -223,9 +223,10 @@ def _cpus(sources, cpus):
         return {p: hostnode_files.parse_source(p, hostnode_cpu.parse_cpuinfo, "a /proc/cpuinfo")
                 for p in paths}  # fmt: skip
     if cpus is None:
-        names = declared_cluster().get("nodes") or []
-        if not names:
-            raise SaltInvocationError("cpus: none given, and pillar declares no cluster nodes")
+        cluster = declared_cluster()
+        if not cluster:
+            raise SaltInvocationError("cpus: none given, and pillar declares no cluster")
+        names = list(dict.fromkeys([cluster["master"], *cluster["nodes"]]))
         cpus = __salt__["mine.get"](names, "hostnode_cpu", tgt_type="list")
         absent = sorted(set(names) - set(cpus))
         if absent:
@@ -242,7 +243,8 @@ def common_cpu_model(sources=None, cpus=None):
     models of the vendor with the /proc/cpuinfo flags each node lacks for them. Nodes of
     different vendors get ``qemu64`` and a note. The nodes' CPUs come from sources (saved
     /proc/cpuinfo files, keyed by path), cpus (``{node: hostnode_cpu grain}``), or else the mine
-    function ``hostnode_cpu`` of the pillar's cluster nodes (``hostnode:node:ganeti:nodes``).
+    function ``hostnode_cpu`` of the pillar's cluster (``hostnode:node:ganeti``: the master and
+    the nodes, by minion id).
 
     CLI Example:
 
