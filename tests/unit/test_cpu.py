@@ -176,6 +176,18 @@ def test_mixed_vendors_get_the_floor_and_say_so():
         cpu.common_model({})
 
 
+def test_an_unknown_vendor_or_a_host_below_the_floor_gets_the_floor_and_a_note():
+    hygon = {**parsed(BERGAMO), "vendor": "HygonGenuine"}
+    assert cpu.common_model({"hv1": hygon}) == {
+        "model": "qemu64", "vendor": None, "blocked": [],
+        "note": "no named models for CPU vendor HygonGenuine: qemu64 is the floor"}  # fmt: skip
+    no_sse3 = {**parsed(HASWELL), "flags": [f for f in parsed(HASWELL)["flags"] if f != "pni"]}
+    chosen = cpu.common_model({"hv1": no_sse3})
+    assert (chosen["model"], chosen["note"]) == ("qemu64", "no intel model fits every node: "
+                                                 "qemu64 is the floor")  # fmt: skip
+    assert chosen["blocked"][-1] == {"model": "qemu64", "missing": {"hv1": ["pni"]}}
+
+
 def test_hypervisor_option_renders_the_cluster_parameter():
     assert cpu.hypervisor_option("IvyBridge") == ["-H", "kvm:cpu_type=IvyBridge"]
     for bad in ("", "a,b", "x=y", "two words", None):

@@ -124,8 +124,14 @@ def required_flags(features):
     return {flag for flag in map(cpuinfo_flag, features) if flag}
 
 
-def _candidates(vendor):
-    return qemu_cpu_models.MODELS.get(vendor, []) + qemu_cpu_models.MODELS["floor"]
+def _missing(features, cpus):
+    """{node: [flags it lacks]} for a model with these QEMU features; {} when every node runs it."""
+    wanted = required_flags(features)
+    return {
+        node: sorted(wanted - set(cpu["flags"]))
+        for node, cpu in sorted(cpus.items())
+        if wanted - set(cpu["flags"])
+    }
 
 
 def common_model(cpus):
@@ -136,29 +142,30 @@ def common_model(cpus):
          "blocked": [{"model": "Haswell", "missing": {"hv1": ["avx2", ...]}}, ...],
          "note": None}
 
-    ``blocked`` lists the better models of the vendor, best first, with the flags each node
-    lacks. Nodes of different vendors get the common floor (``qemu64``) and a note saying so.
-    Raises ValueError for no nodes.
+    ``blocked`` lists the better models, best first, with the flags each node lacks. Nodes of
+    different (or unknown) vendors get only the floor (``qemu64``, vendor None) and a note saying
+    so; so do nodes none of their vendor's models fits. Raises ValueError for no nodes.
     """
     if not cpus:
         raise ValueError("cpus: no node given")
     vendors = sorted({cpu["vendor"] for cpu in cpus.values()})
-    note = None
+    vendor = vendors[0] if len(vendors) == 1 else None
+    named = qemu_cpu_models.MODELS.get(vendor, []) if vendor in VENDORS.values() else []
+    blocked = []
+    for name, _cpuid_vendor, features in [*named, *qemu_cpu_models.MODELS["floor"]]:
+        missing = _missing(features, cpus)
+        if missing:
+            blocked.append({"model": name, "missing": missing})
+            continue
+        if name != FLOOR:
+            return {"model": name, "vendor": vendor, "blocked": blocked, "note": None}
+        break
     if len(vendors) > 1:
         note = f"nodes of different CPU vendors ({', '.join(vendors)}): only {FLOOR} is common"
-    blocked = []
-    for name, _vendor, features in _candidates(vendors[0]) if len(vendors) == 1 else []:
-        wanted = required_flags(features)
-        missing = {
-            node: sorted(wanted - set(cpu["flags"]))
-            for node, cpu in sorted(cpus.items())
-            if wanted - set(cpu["flags"])
-        }
-        if not missing:
-            return {"model": name, "vendor": vendors[0], "blocked": blocked, "note": note}
-        blocked.append({"model": name, "missing": missing})
-    if note is None:
-        note = f"no named model of vendor {vendors[0]} fits every node: {FLOOR} is the floor"
+    elif not named:
+        note = f"no named models for CPU vendor {vendor}: {FLOOR} is the floor"
+    else:
+        note = f"no {vendor} model fits every node: {FLOOR} is the floor"
     return {"model": FLOOR, "vendor": None, "blocked": blocked, "note": note}
 
 
