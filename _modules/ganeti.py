@@ -21,7 +21,6 @@ import saltext.hostnode
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
 from saltext.hostnode.utils import command as hostnode_command
-from saltext.hostnode.utils import cpu as hostnode_cpu
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import ganeti as hostnode_ganeti
 from saltext.hostnode.utils import node as hostnode_node
@@ -215,6 +214,10 @@ def add_node(nodes=None, settings=None, test=False):
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
     return _apply(hostnode_ganeti.plan_add(members() if initialised() else [], wanted), test)
+
+
+# One CPU model per cluster: this capability's import sits with it, in one block.
+from saltext.hostnode.utils import cpu as hostnode_cpu
 
 
 def _cpus(sources, cpus):
