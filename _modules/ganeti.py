@@ -28,6 +28,7 @@ import saltext.hostnode
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
 from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import cpu as hostnode_cpu
 from saltext.hostnode.utils import drbd as hostnode_drbd
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import ganeti as hostnode_ganeti
@@ -482,3 +483,48 @@ def write_metrics(path, source=None, hcheck=None):
     text = hostnode_prometheus.exposition(families)
     hostnode_files.replace(path, text, mode=0o644)
     return {"path": path, "samples": sum(1 for line in text.splitlines() if line[:1] != "#")}
+
+
+# One CPU model per cluster (docs/node-bootstrap.md §7).
+
+
+def _cpus(sources, cpus):
+    if sources:
+        paths = hostnode_validate.as_list(sources, "sources")
+        return {p: hostnode_files.parse_source(p, hostnode_cpu.parse_cpuinfo, "a /proc/cpuinfo")
+                for p in paths}  # fmt: skip
+    if cpus is None:
+        cluster = declared_cluster()
+        if not cluster:
+            raise SaltInvocationError("cpus: none given, and pillar declares no cluster")
+        names = list(dict.fromkeys([cluster["master"], *cluster["nodes"]]))
+        cpus = __salt__["mine.get"](names, "hostnode_cpu", tgt_type="list")
+        absent = sorted(set(names) - set(cpus))
+        if absent:
+            raise CommandExecutionError(f"mine: no hostnode_cpu from {absent}")
+    if not isinstance(cpus, dict):
+        raise SaltInvocationError("cpus: not a mapping of node to hostnode_cpu grain")
+    return {str(node): hostnode_cpu.from_grain(value, node) for node, value in cpus.items()}
+
+
+def common_cpu_model(sources=None, cpus=None):
+    """
+    The best QEMU named CPU model every node of the cluster can run (one CPU model per cluster,
+    so a guest migrates to any node): ``{model, vendor, blocked, note}``, ``blocked`` the better
+    models of the vendor with the /proc/cpuinfo flags each node lacks for them. Nodes of
+    different vendors get ``qemu64`` and a note. The nodes' CPUs come from sources (saved
+    /proc/cpuinfo files, keyed by path), cpus (``{node: hostnode_cpu grain}``), or else the mine
+    function ``hostnode_cpu`` of the pillar's cluster (``hostnode:node:ganeti``: the master and
+    the nodes, by minion id).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call ganeti.common_cpu_model sources='[/tmp/hv1.cpuinfo, /tmp/hv2.cpuinfo]'
+        salt 'hv1*' ganeti.common_cpu_model
+    """
+    try:
+        return hostnode_cpu.common_model(_cpus(sources, cpus))
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None

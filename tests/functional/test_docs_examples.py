@@ -81,6 +81,10 @@ NOT_HERE = {
     "salt 'hv1*' ganeti.cluster_info": NO_GANETI,
     "salt 'hv1*' ganeti.add_node test=True": "needs the nodes' host keys in a master's Salt mine "
     "(tests/integration/test_orchestrate.py runs it on a real master)",
+    "salt 'hv1*' ganeti.common_cpu_model": "needs a master's mine (tests/unit/test_cpu.py "
+    "stands in for mine.get)",
+    "salt-call ganeti.common_cpu_model sources='[/tmp/hv1.cpuinfo, /tmp/hv2.cpuinfo]'": "the "
+    "reader's saved files; tests/unit/test_cpu.py runs it on tests/fixtures/cpuinfo",
     "salt 'hv1*' node.hosts '{hv1.ams1.example.net: 10.1.0.11, "
     "ganeti.ams1.example.net: 10.1.0.10}'": CHANGES,
     "salt '*' node.kernel_modules '{drbd: {options: {minor_count: 255, "
