@@ -36,4 +36,4 @@ def test_a_hung_command_is_a_timeout_event_not_a_hang(
     found = beacon.beacon(config)
     assert time.monotonic() - started < 10
     assert found == [{"tag": "timeout", "command": command, "timeout": 1}]
-    assert beacon.__context__ == {"hostnode_multipath_beacon": None}
+    assert beacon.__context__ == {("hostnode_multipath_beacon", None): None}
