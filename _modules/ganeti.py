@@ -444,15 +444,9 @@ def events(previous=None, drbd=None, hcheck=None):
 
         salt 'hv*' ganeti.events
     """
-    try:
-        now = health(drbd, hcheck)
-    except hostnode_command.CommandTimeout as exc:
-        return {
-            "health": previous,
-            "events": [{"tag": "timeout", "command": exc.command, "timeout": exc.timeout}],
-        }
-    found = [] if previous is None else hostnode_drbd.events(previous, now)
-    return {"health": now, "events": found}
+    return hostnode_command.events_since(
+        previous, lambda: health(drbd, hcheck), hostnode_drbd.events
+    )
 
 
 def write_metrics(path, source=None, hcheck=None):

@@ -158,15 +158,9 @@ def events(previous=None, min_paths=1, source=None, timeout=READ_TIMEOUT):
 
         salt '*' multipath.events min_paths=2
     """
-    try:
-        now = health(min_paths, source, timeout)
-    except hostnode_command.CommandTimeout as exc:
-        return {
-            "health": previous,
-            "events": [{"tag": "timeout", "command": exc.command, "timeout": exc.timeout}],
-        }
-    found = [] if previous is None else hostnode_multipath.events(previous, now)
-    return {"health": now, "events": found}
+    return hostnode_command.events_since(
+        previous, lambda: health(min_paths, source, timeout), hostnode_multipath.events
+    )
 
 
 def write_metrics(path, min_paths=1, source=None):

@@ -16,6 +16,22 @@ class CommandTimeout(CommandExecutionError):
         super().__init__(f"{self.command}: no answer within {timeout} s, killed")
 
 
+def events_since(previous, read, compare):
+    """
+    What a beacon reports: ``{"health": read(), "events": compare(previous, health)}`` (none on
+    the first look, previous None). A command of read that hangs is one ``timeout`` event, and
+    previous is kept for the next look.
+    """
+    try:
+        now = read()
+    except CommandTimeout as exc:
+        return {
+            "health": previous,
+            "events": [{"tag": "timeout", "command": exc.command, "timeout": exc.timeout}],
+        }
+    return {"health": now, "events": [] if previous is None else compare(previous, now)}
+
+
 def run(cmd_run_all, argv, stdin=None, timeout=None, with_stderr=False, check=True):
     """
     Run argv without a shell; return stdout (and stderr, with_stderr), or raise
