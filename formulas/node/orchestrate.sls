@@ -59,7 +59,11 @@ hostnode-orchestrate-init-{{ master }}:
     - tgt: {{ master | json }}
     - sls:
       - node.ganeti_cluster
-    - pillar: {hostnode: {node: {ganeti: {nodes: []}}}}
+    - pillar:
+        hostnode:
+          node:
+            ganeti:
+              nodes: []
 {%-     if not opts.test %}
     - require:
       - salt: hostnode-orchestrate-highstate-{{ master }}
