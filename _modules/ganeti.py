@@ -55,8 +55,8 @@ def __virtual__():
     return __virtualname__
 
 
-def _run(argv, check=True):
-    return hostnode_command.run(__salt__["cmd.run_all"], argv, check=check)
+def _run(argv, check=True, timeout=None):
+    return hostnode_command.run(__salt__["cmd.run_all"], argv, check=check, timeout=timeout)
 
 
 def _options(settings):
@@ -394,7 +394,7 @@ def _drbd_minors(source):
     if text is None:
         return []
     if text.startswith("version: 9"):
-        text = hostnode_command.run(__salt__["cmd.run_all"], DRBD_STATUS, timeout=DRBD_TIMEOUT)
+        text = _run(DRBD_STATUS, timeout=DRBD_TIMEOUT)
         return _parsed(hostnode_drbd.parse_status, text, " ".join(DRBD_STATUS))
     return _parsed(hostnode_drbd.parse_proc, text, PROC_DRBD)
 
