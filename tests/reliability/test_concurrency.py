@@ -21,8 +21,9 @@ from support import REPO
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 FRA1 = "node1.fra1.example.net"
-# Enough prefixes that the states take a while (reading, planning, validating the rendered file),
-# so the two runs' states overlap although salt-call's start-up times vary by a second.
+# Enough prefixes that the states take a while (reading, planning, validating the rendered file);
+# the runs meet at a barrier in the pillar (BARRIER) so a loaded machine's start-up times do not
+# keep their states apart.
 ROUTES = {"198.51.100.0/24"} | {f"2001:db8:{0x1000 + i:x}::/64" for i in range(1500)}
 ARPFLUX = {"rp_filter": 2, "arp_ignore": 1, "arp_announce": 2}
 PILLAR = {"hostnode": {"anyip": {"prefixes": sorted(ROUTES)},
@@ -30,6 +31,19 @@ PILLAR = {"hostnode": {"anyip": {"prefixes": sorted(ROUTES)},
 ROUTES_FILE = "etc/network/interfaces.d/hostnode-anyip-lo"
 SYSCTL_FILE = "etc/sysctl.d/90-hostnode-arpflux.conf"
 ROUNDS = 3
+BARRIER = """#!py
+import os, time
+
+
+def run():
+    folder = os.environ.get("HOSTNODE_TEST_BARRIER")
+    if folder:  # each run says it is here, then waits (a minute at most) for the other
+        open(os.path.join(folder, str(os.getpid())), "w").close()
+        deadline = time.monotonic() + 60
+        while len(os.listdir(folder)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return {}
+"""
 
 
 def node(netns_factory, root):
@@ -48,15 +62,19 @@ def node(netns_factory, root):
 def pillar(tmp_path):
     folder = tmp_path / "pillar"
     folder.mkdir()
-    (folder / "top.sls").write_text("base:\n  '*':\n    - hostnode\n")
+    (folder / "top.sls").write_text("base:\n  '*':\n    - barrier\n    - hostnode\n")
+    (folder / "barrier.sls").write_text(BARRIER)
     (folder / "hostnode.sls").write_text(json.dumps(PILLAR))
     return folder
 
 
-def start(namespace, root, home, pillar):
+def start(namespace, root, home, pillar, barrier=None):
+    """A run; runs given one barrier folder wait for each other when they render the pillar."""
     env = {**os.environ, "HOSTNODE_HOME": str(home), "HOSTNODE_CONFIG_ROOT": str(root),
            "HOSTNODE_ID": FRA1, "HOSTNODE_VENV": sys.prefix,
            "HOSTNODE_PILLAR": str(pillar)}  # fmt: skip
+    if barrier:
+        env["HOSTNODE_TEST_BARRIER"] = str(barrier)
     argv = ["ip", "netns", "exec", namespace.name, str(REPO / "bin/hostnode-call"),
             "--out=json", "state.apply", "anyip,storage_net.arpflux"]  # fmt: skip
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -102,7 +120,10 @@ def test_two_applies_at_once_leave_a_consistent_node(netns_factory, tmp_path, pi
     for round_ in range(ROUNDS):
         root = tmp_path / f"root-{round_}"
         namespace = node(netns_factory, root)
-        runs = [start(namespace, root, tmp_path / f"home-{round_}-{i}", pillar) for i in (1, 2)]
+        barrier = tmp_path / f"barrier-{round_}"
+        barrier.mkdir()
+        runs = [start(namespace, root, tmp_path / f"home-{round_}-{i}", pillar, barrier)
+                for i in (1, 2)]  # fmt: skip
         results = [outcome(run) for run in runs]
         for states, stderr in results:
             assert all(honest(s) for s in states.values()), (states, stderr)

@@ -292,6 +292,7 @@ def test_an_osd_killed_during_present_is_started_by_the_rerun(cluster):
     assert killed, "no new OSD's daemon ever ran"
     (osd_id,) = {osd_id for _, osd_id in killed}
     assert cluster.osd_ids()[first_device] == osd_id
+    assert first_device in first["changes"], first  # the whole return when it is not
     made = first["changes"][first_device]
     if first["result"] is False:  # killed while `ceph-osd -i ID` waited for its daemon
         assert first["comment"].startswith(f"ceph-osd -i {osd_id} exited -9")
