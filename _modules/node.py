@@ -28,6 +28,7 @@ saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effe
 
 from saltext.hostnode.utils import bond as hostnode_bond
 from saltext.hostnode.utils import bridge as hostnode_bridge
+from saltext.hostnode.utils import chrony as hostnode_chrony
 from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import disks as hostnode_disks
 from saltext.hostnode.utils import files as hostnode_files
@@ -725,7 +726,8 @@ def preflight(settings, formulas=()):
 
     Also checked: AnyIP prefixes (pillar ``hostnode:anyip:prefixes``) must not overlap a storage
     subnet (``hostnode:storage_net:subnets``) nor hold a node address (``addresses``, and the
-    node's own line of ``hosts``); the volume group's devices must be free.
+    node's own line of ``hosts``); the volume group's devices must be free; the time sources
+    (``time``) must be host names or IP addresses with source options chrony knows.
 
     CLI Example:
 
@@ -753,6 +755,7 @@ def preflight(settings, formulas=()):
         for key, value in {**anyip, **subnets}.items():
             hostnode_validate.prefix(value, key)
         addresses = {key: hostnode_node.address(ip, key) for key, ip in addresses.items()}
+        hostnode_chrony.sources(settings.get("time"), "hostnode:node:time")
         storage_node = any(name.split(".")[0] == "storage_net" for name in formulas)
         problems = hostnode_node.pillar_problems(anyip, subnets, addresses, sysctl, storage_node)
     except (ValueError, SaltInvocationError) as exc:

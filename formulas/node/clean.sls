@@ -1,8 +1,10 @@
 {#- Removes the node formula's files: its /etc/hosts block, modules-load.d, modprobe.d and
-    sysctl.d files and the bridges' boot-time files. What is live stays until reboot (loaded
-    modules, sysctl values, bridges); the hostname and the volume group are never undone. #}
+    sysctl.d files, the bridges' boot-time files and chrony's sources file. What is live stays
+    until reboot (loaded modules, sysctl values, bridges, the sources chronyd runs with); chrony
+    stays installed, the hostname and the volume group are never undone. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import node with context %}
+{%- set root = salt['config.get']('hostnode:config_root', '/') %}
 
 hostnode-node-hosts-clean:
   node.hosts:
@@ -21,3 +23,7 @@ hostnode-node-bridges-clean:
     - bond: {{ node.bridges.bond | json }}
     - vlans: []
     - backend: {{ node.bridges.backend | json }}
+
+hostnode-node-time-sources-clean:
+  file.absent:
+    - name: {{ root | path_join('etc/chrony/sources.d/hostnode.sources') | json }}
