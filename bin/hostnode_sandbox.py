@@ -158,9 +158,15 @@ class Sandbox:
 
 
 def sandbox_pillar(loops, vlans):
-    """What the sandbox changes: its disks, VLANs, and the role's formulas this kernel can run."""
+    """
+    What the sandbox changes: its disks, VLANs, and the role's formulas this kernel can run; no
+    time sources: node.time would install chrony on the machine itself, whose packages are no
+    sandbox's, and start it where no init system runs (tests/functional/test_formula_time.py
+    applies it under a config root).
+    """
     return {"hostnode": {
         "node": {"lvm": {"devices": loops}, "bridges": {"vlans": vlans},
+                 "time": {"servers": [], "pools": []},
                  "role_formulas": {"hypervisor": ["node.bridges", "node.lvm", "anyip",
                                                   "storage_net.arpflux"]}},
     }}  # fmt: skip

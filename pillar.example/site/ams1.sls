@@ -16,6 +16,9 @@ hostnode:
       stor2.ams1.example.net: 10.1.0.22
     bridges:
       vlans: [100, 200]
+    # ams1's own NTP servers (node.time): every node keeps its clock with chrony from them.
+    time:
+      servers: [ntp1.ams1.example.net, ntp2.ams1.example.net]
     # The site's Ganeti cluster (formed by salt-run state.orchestrate node.orchestrate).
     ganeti:
       cluster_name: ganeti.ams1.example.net

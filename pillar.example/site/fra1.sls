@@ -10,6 +10,10 @@ hostnode:
       stor1.fra1.example.net: 10.2.0.21
     bridges:
       vlans: [300]
+    # fra1's provider runs an NTP pool: three of its servers, preferred over Debian's pool.
+    time:
+      pools: [ntp.fra1.example.net]
+      options: [iburst, prefer, maxsources 3]
     # The site's Ganeti cluster (formed by salt-run state.orchestrate node.orchestrate).
     ganeti:
       cluster_name: ganeti.fra1.example.net
