@@ -4,7 +4,7 @@
 {%- if node.lvm.vg and node.lvm.devices %}
 
 hostnode-node-lvm-vg:
-  node.volume_group:
+  node_lvm.volume_group:
     - name: {{ node.lvm.vg | json }}
     - devices: {{ node.lvm.devices | json }}
 {%- endif %}
