@@ -29,6 +29,7 @@ from saltext.hostnode.utils import bond as hostnode_bond
 from saltext.hostnode.utils import bridge as hostnode_bridge
 from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import lvm as hostnode_lvm
 from saltext.hostnode.utils import netbackend as hostnode_netbackend
 from saltext.hostnode.utils import node as hostnode_node
 from saltext.hostnode.utils import validate as hostnode_validate
@@ -612,7 +613,8 @@ def preflight(settings, formulas=()):
 
     Also checked: AnyIP prefixes (pillar ``hostnode:anyip:prefixes``) must not overlap a storage
     subnet (``hostnode:storage_net:subnets``) nor hold a node address (``addresses``, and the
-    node's own line of ``hosts``); the volume group's devices must be free.
+    node's own line of ``hosts``); the volume group's name and LVM filter must be valid and
+    its devices free.
 
     CLI Example:
 
@@ -655,7 +657,18 @@ def _listed(key, values):
 
 
 def _volume_group_problems(lvm):
-    if not lvm.get("vg") or not lvm.get("devices"):
+    if not lvm.get("vg"):
+        return []
+    wanted = lvm.get("filter") or {}
+    try:
+        hostnode_lvm.vg_name(lvm["vg"], "hostnode:node:lvm:vg")
+        hostnode_lvm.filter_patterns(
+            lvm["vg"], wanted.get("reject_drbd", True), wanted.get("reject_instance_disks", True),
+            wanted.get("reject", []), "hostnode:node:lvm:filter:",
+        )  # fmt: skip
+    except SaltInvocationError as exc:
+        return [str(exc)]
+    if not lvm.get("devices"):
         return []
     key = "hostnode:node:lvm:devices"
     if "node_lvm.volume_group_check" not in __salt__:

@@ -1,14 +1,16 @@
 """
 The node's LVM: the volume group for instance disks, created only on devices hostnode has
-checked to be free (wipefs signatures, mounts, holders, the VG LVM reports them in).
+checked to be free (wipefs signatures, mounts, holders, the VG LVM reports them in), and the
+host's LVM filter (``global_filter`` in /etc/lvm/lvmlocal.conf, a file hostnode owns), so the
+host never scans nor activates the volume groups inside instance disks and DRBD devices.
 
-The node formula applies it (``node.lvm``); ``node.preflight`` runs ``volume_group_check``
-before the highstate changes anything. Every function that changes something takes
+The node formula applies both (``node.lvm``); ``node.preflight`` runs ``volume_group_check``
+before the highstate changes anything. Files go under the minion option
+``hostnode:config_root`` (default ``/``). Every function that changes something takes
 ``test=True`` and then returns the same changes without making them.
 """
 
 import os
-import re
 
 import salt.utils.path
 import salt.utils.platform
@@ -21,11 +23,12 @@ saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effe
 from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import disks as hostnode_disks
 from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import lvm as hostnode_lvm
 from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "node_lvm"
 
-_VG_NAME = re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9_+.-]{0,126}$")
+HEADER = "Managed by hostnode (node formula); local changes are overwritten."
 
 
 def __virtual__():
@@ -38,6 +41,10 @@ def __virtual__():
 
 def _run(argv, check=True):
     return hostnode_command.run(__salt__["cmd.run_all"], argv, check=check)
+
+
+def _path(relative):
+    return os.path.join(__salt__["config.get"]("hostnode:config_root", "/") or "/", relative)
 
 
 def volume_group(name, devices, test=False):
@@ -60,8 +67,7 @@ def volume_group(name, devices, test=False):
         salt 'hv*' node_lvm.volume_group xenvg '[/dev/sdb, /dev/sdc]' test=True
         salt 'hv*' node_lvm.volume_group xenvg '[{device: /dev/sdb, force: true}]'
     """
-    if not isinstance(name, str) or not _VG_NAME.match(name):
-        raise SaltInvocationError(f"name: {name!r} is not a volume group name")
+    hostnode_lvm.vg_name(name, "name")
     verdicts = volume_group_check(name, devices)
     refused = [v["reason"] for v in verdicts if v["reason"]]
     if refused:
@@ -145,3 +151,85 @@ def _pvs():
 def _vgs(name):
     result = _run(["vgs", "--reportformat", "json", "-o", "vg_name", name], check=False)
     return result["retcode"] == 0
+
+
+# --- The LVM filter ---------------------------------------------------------------------------
+
+
+def global_filter(vg=None, reject_drbd=True, reject_instance_disks=True, reject=None, test=False):
+    """
+    Keep the host's LVM off the devices of its guests: ``devices/global_filter`` in
+    /etc/lvm/lvmlocal.conf (which LVM reads after lvm.conf) rejects every name of the DRBD
+    devices (reject_drbd), of vg's logical volumes and the partitions mapped on them
+    (reject_instance_disks: ``/dev/<vg>/*``, ``/dev/mapper/<vg>-*`` with the VG's dashes
+    doubled) and of reject (LVM regexes, e.g. ``^/dev/nbd``); every other device is accepted.
+    The file also sets ``use_devicesfile = 0``: LVM ignores global_filter while a devices file
+    is in use. Nothing to reject removes the file.
+
+    The new file is checked by LVM itself first (``lvmconfig --validate`` and a ``pvs`` that
+    compiles the filter and opens no disk). A current file that LVM cannot parse, or that
+    holds settings of someone else's, is an error and is left as it is.
+
+    Returns ``{"files": {path: diff}}`` with what changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' node_lvm.global_filter xenvg test=True
+        salt 'hv*' node_lvm.global_filter xenvg reject='["^/dev/nbd"]'
+    """
+    if vg is not None:
+        hostnode_lvm.vg_name(vg, "vg")
+    patterns = hostnode_lvm.filter_patterns(
+        vg, reject_drbd, reject_instance_disks, [] if reject is None else reject
+    )
+    path = _path(hostnode_lvm.LVMLOCAL_FILE)
+    old = hostnode_files.read(path)
+    new = hostnode_lvm.render_lvmlocal(patterns, HEADER) if patterns else None
+    if old == new:
+        return {}
+    _check_current(path, old)
+    if new is not None:
+        _check_new(path, new)
+    changes = {"files": {path: hostnode_files.diff(path, old, new)}}
+    if not test:
+        hostnode_files.replace(path, new)
+    return changes
+
+
+def _check_current(path, old):
+    if old is None or not hostnode_lvm.has_settings(old):
+        return
+    result = _run(["lvmconfig", "--config", old], check=False)
+    try:
+        settings = hostnode_lvm.parse_lvmconfig(result["stdout"]) if not result["retcode"] else None
+    except ValueError:
+        settings = None
+    if settings is None:
+        raise CommandExecutionError(
+            f"{path}: LVM cannot read it ({_complaint(result)}); fix or remove it (nothing changed)"
+        )
+    if settings and not old.startswith(f"# {HEADER}\n"):
+        raise CommandExecutionError(
+            f"{path} holds settings that are not hostnode's: {', '.join(sorted(settings))}; "
+            "hostnode writes the whole file: move them to lvm.conf or remove them (nothing changed)"
+        )
+
+
+def _check_new(path, new):
+    for argv in (
+        ["lvmconfig", "--config", new, "--validate"],
+        ["pvs", "--config", new, "--devices", "/dev/null", "--noheadings", "-o", "pv_name"],
+    ):
+        result = _run(argv, check=False)
+        if result["retcode"]:
+            raise CommandExecutionError(
+                f"{path} would be rejected by LVM ({_complaint(result)}); nothing changed"
+            )
+
+
+def _complaint(result):
+    """An LVM tool's complaint about a configuration on its argv, on one line."""
+    lines = (result["stderr"] or result["stdout"] or "").splitlines()
+    return f"exit {result['retcode']}: " + "; ".join(line.strip() for line in lines if line.strip())

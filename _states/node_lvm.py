@@ -1,8 +1,13 @@
 """
-The node's LVM volume group for instance disks, as the node formula applies it (see the
-``node_lvm`` execution module). test=True predicts exactly what a real run changes.
+The node's LVM volume group for instance disks and the host's LVM filter, as the node formula
+applies them (see the ``node_lvm`` execution module). test=True predicts exactly what a real
+run changes.
 
 .. code-block:: yaml
+
+    hostnode-node-lvm-filter:
+      node_lvm.global_filter:
+        - vg: xenvg
 
     xenvg:
       node_lvm.volume_group:
@@ -44,3 +49,24 @@ def volume_group(name, devices):
         name, lambda test: __salt__["node_lvm.volume_group"](name, devices, test=test), _test(),
         f"Volume group {name}",
     )  # fmt: skip
+
+
+def global_filter(name, vg=None, reject_drbd=True, reject_instance_disks=True, reject=None):
+    """
+    The host's LVM filter in /etc/lvm/lvmlocal.conf: DRBD devices, vg's logical volumes and
+    the reject regexes are never scanned nor activated by the host's LVM.
+
+    .. code-block:: yaml
+
+        hostnode-node-lvm-filter:
+          node_lvm.global_filter:
+            - vg: xenvg
+            - reject: ['^/dev/nbd']
+    """
+
+    def converge(test):
+        return __salt__["node_lvm.global_filter"](
+            vg, reject_drbd, reject_instance_disks, reject, test=test
+        )
+
+    return hostnode_state.run(name, converge, _test(), "The LVM filter")

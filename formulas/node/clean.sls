@@ -1,5 +1,5 @@
 {#- Removes the node formula's files: its /etc/hosts block, modules-load.d, modprobe.d and
-    sysctl.d files and the bridges' boot-time files. What is live stays until reboot (loaded
+    sysctl.d files, the bridges' boot-time files and the LVM filter (lvmlocal.conf). What is live stays until reboot (loaded
     modules, sysctl values, bridges); the hostname and the volume group are never undone. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import node with context %}
@@ -21,3 +21,11 @@ hostnode-node-bridges-clean:
     - bond: {{ node.bridges.bond | json }}
     - vlans: []
     - backend: {{ node.bridges.backend | json }}
+{%- if node.lvm.vg %}
+
+hostnode-node-lvm-filter-clean:
+  node_lvm.global_filter:
+    - reject_drbd: false
+    - reject_instance_disks: false
+    - reject: []
+{%- endif %}
