@@ -1,9 +1,9 @@
 """
 The node itself, as a new hypervisor or storage node needs it before it joins its site: its
 FQDN hostname, the /etc/hosts entries of its cluster and peers, the kernel modules it loads
-with their options (DRBD), its sysctl profile, a bridge per VLAN on its bond with a pinned MAC,
-and the LVM volume group for instance disks; and ``preflight``, the pillar checks that stop a
-bootstrap before anything changes.
+with their options (DRBD), its sysctl profile, a bridge per VLAN on its bond with a pinned MAC;
+and ``preflight``, the pillar checks that stop a bootstrap before anything changes (the LVM
+volume group is ``node_lvm``'s).
 
 Files go under the minion option ``hostnode:config_root`` (default ``/``), each owned by
 hostnode: ``/etc/hostname``, one marked block of ``/etc/hosts`` (the rest of the file is kept),
@@ -15,7 +15,6 @@ making them.
 
 import glob
 import os
-import re
 import tempfile
 
 import salt.utils.path
@@ -30,8 +29,8 @@ from saltext.hostnode.utils import bond as hostnode_bond
 from saltext.hostnode.utils import bridge as hostnode_bridge
 from saltext.hostnode.utils import chrony as hostnode_chrony
 from saltext.hostnode.utils import command as hostnode_command
-from saltext.hostnode.utils import disks as hostnode_disks
 from saltext.hostnode.utils import files as hostnode_files
+from saltext.hostnode.utils import lvm as hostnode_lvm
 from saltext.hostnode.utils import netbackend as hostnode_netbackend
 from saltext.hostnode.utils import node as hostnode_node
 from saltext.hostnode.utils import validate as hostnode_validate
@@ -45,7 +44,6 @@ MODPROBE_FILE = "etc/modprobe.d/hostnode.conf"
 SYSCTL_FILE = "etc/sysctl.d/90-hostnode-node.conf"
 HEADER = "Managed by hostnode (node formula); local changes are overwritten."
 SYSFS_MODULE = "/sys/module"
-_VG_NAME = re.compile(r"^[A-Za-z0-9_+][A-Za-z0-9_+.-]{0,126}$")
 BRIDGE_FILE_GLOBS = (
     "etc/network/interfaces.d/hostnode-bridge-*",
     "etc/netplan/90-hostnode-bridge-*.yaml",
@@ -538,116 +536,6 @@ def _checked(path, argv):
         ) from None
 
 
-# --- LVM volume group -------------------------------------------------------------------------
-
-
-def volume_group(name, devices, test=False):
-    """
-    The LVM volume group name for instance disks, holding devices: created, or extended with
-    the devices it lacks. Each device is checked first by hostnode itself (wipefs signatures,
-    mounts, holders, the VG LVM reports it in), as for Ceph OSDs: a device holding anything is
-    refused unless its entry says ``force: true``; a physical volume of another VG is always
-    refused. A device of the VG that is no longer listed is never removed.
-
-    devices
-        Device paths, or ``{device, force}`` entries.
-
-    Returns ``{"commands": [...], "added": [devices]}`` with what changes.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt 'hv*' node.volume_group xenvg '[/dev/sdb, /dev/sdc]' test=True
-        salt 'hv*' node.volume_group xenvg '[{device: /dev/sdb, force: true}]'
-    """
-    if not isinstance(name, str) or not _VG_NAME.match(name):
-        raise SaltInvocationError(f"name: {name!r} is not a volume group name")
-    verdicts = volume_group_check(name, devices)
-    refused = [v["reason"] for v in verdicts if v["reason"]]
-    if refused:
-        raise SaltInvocationError("refused, nothing written: " + "; ".join(refused))
-    new = [v for v in verdicts if v["writable"]]
-    if not new:
-        return {}
-    exists = bool(_vgs(name))
-    commands = [
-        ["pvcreate", *(["--yes", "--force"] if v["force"] else []), v["device"]] for v in new
-    ]
-    commands.append(["vgextend" if exists else "vgcreate", name, *(v["device"] for v in new)])
-    changes = {"commands": commands, "added": [v["device"] for v in new]}
-    if test:
-        return changes
-    done = []
-    for argv in commands:
-        try:
-            _run(argv)
-        except CommandExecutionError as exc:
-            raise CommandExecutionError(str(exc), info={"commands": done} if done else {}) from None
-        done.append(argv)
-    return changes
-
-
-def volume_group_check(name, devices):
-    """
-    ``[{device, writable, reason, member, force}]``: whether each of devices may join volume
-    group name, read without writing anything (see ``volume_group``).
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt 'hv*' node.volume_group_check xenvg '[/dev/sdb]'
-    """
-    listed = hostnode_validate.as_list(devices, "devices")
-    entries = [_vg_entry(item, f"devices:{index}") for index, item in enumerate(listed)]
-    if not entries:
-        raise SaltInvocationError("devices: list at least one device")
-    pvs = {os.path.realpath(pv): vg for pv, vg in _pvs().items()}
-    mounted = hostnode_disks.mounted_devices(hostnode_files.read("/proc/self/mountinfo"))
-    verdicts = []
-    for entry in entries:
-        device = entry["device"]
-        real = os.path.realpath(device)
-        facts = {
-            **hostnode_disks.block_facts("/sys/class/block", os.path.basename(real)),
-            "signatures": hostnode_disks.parse_wipefs(
-                _run(["wipefs", "--no-act", "--json", device])
-            ),
-            "mounted": mounted,
-        }
-        verdict = hostnode_disks.vg_verdict(device, facts, pvs.get(real), name, entry["force"])
-        verdicts.append({**verdict, "force": entry["force"]})
-    return verdicts
-
-
-def _vg_entry(item, field):
-    item = {"device": item} if isinstance(item, str) else item
-    if not isinstance(item, dict) or "device" not in item or set(item) - {"device", "force"}:
-        raise SaltInvocationError(f"{field}: a device path or {{device, force}}")
-    device = item["device"]
-    if not isinstance(device, str) or not device.startswith("/dev/") or ".." in device:
-        raise SaltInvocationError(f"{field}:device: {device!r} is not a device path under /dev")
-    if not os.path.exists(device):
-        raise SaltInvocationError(f"{field}:device: {device} does not exist")
-    if not isinstance(item.get("force", False), bool):
-        raise SaltInvocationError(f"{field}:force: must be true or false")
-    return {"device": device, "force": item.get("force", False)}
-
-
-def _pvs():
-    text = _run(["pvs", "--reportformat", "json", "-o", "pv_name,vg_name"])
-    try:
-        return hostnode_disks.parse_pvs(text)
-    except ValueError as exc:
-        raise CommandExecutionError(f"pvs: {exc}") from None
-
-
-def _vgs(name):
-    result = _run(["vgs", "--reportformat", "json", "-o", "vg_name", name], check=False)
-    return result["retcode"] == 0
-
-
 # --- Role formulas and preflight -----------------------------------------------------------
 
 
@@ -726,8 +614,9 @@ def preflight(settings, formulas=()):
 
     Also checked: AnyIP prefixes (pillar ``hostnode:anyip:prefixes``) must not overlap a storage
     subnet (``hostnode:storage_net:subnets``) nor hold a node address (``addresses``, and the
-    node's own line of ``hosts``); the volume group's devices must be free; the time sources
-    (``time``) must be host names or IP addresses with source options chrony knows.
+    node's own line of ``hosts``); the volume group's name and LVM filter must be valid and
+    its devices free; the time sources (``time``) must be host names or IP addresses with
+    source options chrony knows.
 
     CLI Example:
 
@@ -771,11 +660,24 @@ def _listed(key, values):
 
 
 def _volume_group_problems(lvm):
-    if not lvm.get("vg") or not lvm.get("devices"):
+    if not lvm.get("vg"):
+        return []
+    wanted = lvm.get("filter") or {}
+    try:
+        hostnode_lvm.vg_name(lvm["vg"], "hostnode:node:lvm:vg")
+        hostnode_lvm.filter_patterns(
+            lvm["vg"], wanted.get("reject_drbd", True), wanted.get("reject_instance_disks", True),
+            wanted.get("reject", []), "hostnode:node:lvm:filter:",
+        )  # fmt: skip
+    except SaltInvocationError as exc:
+        return [str(exc)]
+    if not lvm.get("devices"):
         return []
     key = "hostnode:node:lvm:devices"
+    if "node_lvm.volume_group_check" not in __salt__:
+        return [f"{key}: the node_lvm module is not loaded (is lvm2 installed?)"]
     try:
-        verdicts = volume_group_check(lvm["vg"], lvm["devices"])
+        verdicts = __salt__["node_lvm.volume_group_check"](lvm["vg"], lvm["devices"])
     except SaltInvocationError as exc:
         return [f"{key}:{exc}"]
     return [f"{key}:{index}: {v['reason']}" for index, v in enumerate(verdicts) if v["reason"]]

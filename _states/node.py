@@ -1,7 +1,7 @@
 """
-The node's identity and kernel settings, its bridges per VLAN and its volume group for instance
-disks, as the node formula applies them (see the ``node`` execution module). Each state computes
-its changes once: test=True predicts exactly what a real run changes.
+The node's identity and kernel settings and its bridges per VLAN, as the node formula applies
+them (see the ``node`` execution module). Each state computes its changes once: test=True
+predicts exactly what a real run changes.
 
 .. code-block:: yaml
 
@@ -141,24 +141,6 @@ def bridges(name, bond, vlans, mac="stable", seed=None, persist=True, backend=No
         return __salt__["node.bridges"](bond, vlans, mac, seed, persist, backend, test=test)
 
     return hostnode_state.run(name, converge, _test(), f"The bridges on {bond}")
-
-
-def volume_group(name, devices):
-    """
-    The volume group name holding devices (created or extended; never reduced).
-
-    .. code-block:: yaml
-
-        xenvg:
-          node.volume_group:
-            - devices:
-                - /dev/disk/by-id/ata-EXAMPLE-1
-                - {device: /dev/sdc, force: true}
-    """
-    return hostnode_state.run(
-        name, lambda test: __salt__["node.volume_group"](name, devices, test=test), _test(),
-        f"Volume group {name}",
-    )  # fmt: skip
 
 
 def preflight(name, settings, formulas=()):

@@ -1,7 +1,8 @@
 {#- Removes the node formula's files: its /etc/hosts block, modules-load.d, modprobe.d and
-    sysctl.d files, the bridges' boot-time files and chrony's sources file. What is live stays
-    until reboot (loaded modules, sysctl values, bridges, the sources chronyd runs with); chrony
-    stays installed, the hostname and the volume group are never undone. #}
+    sysctl.d files, the bridges' boot-time files, chrony's sources file and the LVM filter
+    (lvmlocal.conf). What is live stays until reboot (loaded modules, sysctl values, bridges,
+    the sources chronyd runs with); chrony stays installed, the hostname and the volume group
+    are never undone. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import node with context %}
 {%- set root = salt['config.get']('hostnode:config_root', '/') %}
@@ -27,3 +28,11 @@ hostnode-node-bridges-clean:
 hostnode-node-time-sources-clean:
   file.absent:
     - name: {{ root | path_join('etc/chrony/sources.d/hostnode.sources') | json }}
+{%- if node.lvm.vg %}
+
+hostnode-node-lvm-filter-clean:
+  node_lvm.global_filter:
+    - reject_drbd: false
+    - reject_instance_disks: false
+    - reject: []
+{%- endif %}

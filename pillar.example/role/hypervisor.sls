@@ -14,6 +14,11 @@ hostnode:
       # top gives to one minion id only:
       #   devices:
       #     - /dev/disk/by-id/nvme-SAMSUNG_MZQL23T8HCLS-00A07_S64HNE0R123456
+      # The host's LVM filter (/etc/lvm/lvmlocal.conf) rejects the DRBD devices and this VG's
+      # LVs by default, so the host never sees the VGs inside instance disks; more regexes of
+      # devices it must never scan go under reject:
+      #   filter:
+      #     reject: ['^/dev/nbd']
   storage_net:
     iscsi:
       enabled: true

@@ -24,11 +24,11 @@ pytestmark = [pytest.mark.netns, pytest.mark.slow]
 DEMO = str(REPO / "bin/hostnode-demo")
 STATE_IDS = (
     "hostnode-node-hostname", "hostnode-node-hosts", "hostnode-node-kernel-modules",
-    "hostnode-node-sysctl", "hostnode-node-bridges", "hostnode-node-lvm-vg",
-    "hostnode-anyip-routes", "hostnode-storage-net-arpflux",
+    "hostnode-node-sysctl", "hostnode-node-bridges", "hostnode-node-lvm-filter",
+    "hostnode-node-lvm-vg", "hostnode-anyip-routes", "hostnode-storage-net-arpflux",
 )  # fmt: skip
 PERSISTED = (
-    "/etc/hostname", "/etc/hosts", "/etc/modprobe.d/hostnode.conf",
+    "/etc/hostname", "/etc/hosts", "/etc/lvm/lvmlocal.conf", "/etc/modprobe.d/hostnode.conf",
     "/etc/modules-load.d/hostnode.conf", "/etc/network/interfaces.d/hostnode-anyip-lo",
     "/etc/network/interfaces.d/hostnode-bridge-bond0", "/etc/sysctl.d/90-hostnode-arpflux.conf",
     "/etc/sysctl.d/90-hostnode-node.conf",
@@ -90,7 +90,7 @@ def test_the_demo_bootstraps_the_node_shows_it_and_removes_it():
         assert re.search(r"hostname \S+→hv1.ams1.example.net", summary)
         assert re.search(r"vgcreate xenvg /dev/loop\d+ /dev/loop\d+", summary)
         assert "routes +203.0.113.0/25 +2001:db8:200::/64" in summary
-    assert "state.highstate again: 9 states, 0 changed" in output
+    assert "state.highstate again: 10 states, 0 changed" in output
 
     tour = section(output, "4. the node now")
     assert "hostname      hv1.ams1.example.net (in its UTS namespace" in tour

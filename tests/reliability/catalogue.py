@@ -327,7 +327,7 @@ CALLS = [
          "not a sysctl key"),
     call("node-vlan-range", "node.bridges", {"bond": "bond0", "vlans": [4095]},
          "vlans:4095: a VLAN id is 1-4094", reads=(("ip", "-json", "-d", "link", "show"),)),
-    call("node-vg-name", "node.volume_group", {"name": "vg/../x", "devices": ["/dev/sdb"]},
+    call("node-vg-name", "node_lvm.volume_group", {"name": "vg/../x", "devices": ["/dev/sdb"]},
          "name: 'vg/../x' is not a volume group name"),
     call("ganeti-not-a-mapping", "ganeti.init_cluster", {"settings": ["name"]},
          "hostnode:node:ganeti: a mapping"),
@@ -379,7 +379,7 @@ STATES = [
           "entries: expected a mapping of host name to IP address"),
     state("state-node-kernel-module-option", "node.kernel_modules",
           {"modules": {"drbd": {"options": {"minor count": 255}}}}, "drbd"),
-    state("state-node-volume-group-empty", "node.volume_group", {"devices": []},
+    state("state-node-volume-group-empty", "node_lvm.volume_group", {"devices": []},
           "devices: list at least one device"),
 ]  # fmt: skip
 
@@ -422,12 +422,12 @@ LIVES = [
     live("live-node-bridges-mac", "node.bridges",
          {"bond": "lo", "vlans": {100: {"mac": "ff:ff:ff:ff:ff:ff"}}},
          "vlans:100:mac: 'ff:ff:ff:ff:ff:ff' is not stable, port or a unicast MAC"),
-    live("live-node-vg-disk-holds-ext4", "node.volume_group",
+    live("live-node-vg-disk-holds-ext4", "node_lvm.volume_group",
          {"name": "xenvg", "devices": [LOOP]}, "holds ext4 (force: true"),
-    live("live-node-vg-force-not-bool", "node.volume_group",
+    live("live-node-vg-force-not-bool", "node_lvm.volume_group",
          {"name": "xenvg", "devices": [{"device": LOOP, "force": "yes"}]},
          "devices:0:force: must be true or false"),
-    live("live-node-vg-missing-device", "node.volume_group",
+    live("live-node-vg-missing-device", "node_lvm.volume_group",
          {"name": "xenvg", "devices": [LOOP, "/dev/nosuchdisk"]},
          "devices:1:device: /dev/nosuchdisk does not exist"),
 ]  # fmt: skip

@@ -69,3 +69,52 @@ def test_the_cluster_runs_it_with_a_dedicated_db_and_it_keeps_an_object(results)
 def test_a_second_run_changes_nothing(results):
     again = state(results, "salt-ceph-again.json")
     assert (again["result"], again["changes"]) == (True, {}), again["comment"]
+
+
+# === The host's LVM filter (node_lvm.global_filter): the block of the same name in the job ===
+# A VG xen-vg on a loop device stands for Ganeti's; inst1-disk0 is one of its LVs holding a
+# guest's VG guest1 as a whole-disk PV, inst2-disk0 one with a partition table whose first
+# partition (mapped by kpartx) is the PV of guest2.
+
+
+def vg_names(results, name):
+    return guest.result(results, name).split()
+
+
+def filter_states(results, name):
+    return {key.split("_|-")[1]: value for key, value in local(results, name).items()}
+
+
+def test_lvm_filter_without_it_the_host_sees_the_vgs_inside_instance_disks(results):
+    before = vg_names(results, "lvm-filter-vgs-before.txt")
+    assert {"xen-vg", "guest2"} <= set(before), guest.result(results, "lvm-filter.log")
+    assert "guest1" not in before, "LVM's default scan_lvs = 0 hides a PV that is a whole LV"
+    assert {"guest1", "guest2"} <= set(vg_names(results, "lvm-filter-vgs-before-scan-lvs.txt"))
+    partition = guest.result(results, "lvm-filter-partition.txt").strip()
+    assert partition.startswith("/dev/mapper/xen--vg-inst2--disk0"), partition
+
+
+def test_lvm_filter_test_mode_predicts_the_file_and_a_second_run_changes_nothing(results):
+    made = local(results, "lvm-filter-vg.json")
+    assert made["commands"][-1][:2] == ["vgcreate", "xen-vg"], made
+    predicted = filter_states(results, "lvm-filter-salt-test.json")["hostnode-node-lvm-filter"]
+    applied = filter_states(results, "lvm-filter-salt.json")
+    assert predicted["result"] is None, predicted["comment"]
+    assert applied["hostnode-node-lvm-filter"]["result"] is True
+    assert applied["hostnode-node-lvm-filter"]["changes"] == predicted["changes"] != {}
+    assert applied["hostnode-node-lvm-vg"]["changes"] == {}, "the VG had its device already"
+    again = filter_states(results, "lvm-filter-salt-again.json")
+    assert all((s["result"], s["changes"]) == (True, {}) for s in again.values()), again
+    written = guest.result(results, "lvm-filter-lvmlocal.conf")
+    assert '"r|^/dev/xen-vg/|", "r|^/dev/mapper/xen--vg-[^-]|"' in written
+
+
+def test_lvm_filter_hides_the_inner_vgs_and_keeps_the_hosts(results):
+    for name in ("lvm-filter-vgs-after.txt", "lvm-filter-vgs-after-scan-lvs.txt"):
+        after = vg_names(results, name)
+        assert "xen-vg" in after and not {"guest1", "guest2"} & set(after), (name, after)
+        assert any(vg.startswith("ceph-") for vg in after), "the OSD's VGs are still seen"
+    pvs = guest.result(results, "lvm-filter-pvs-after.txt")
+    assert "xen-vg" in pvs and "guest" not in pvs and "/dev/mapper/xen--vg" not in pvs, pvs
+    vgchange = guest.result(results, "lvm-filter-vgchange.txt")
+    assert 'Volume group "guest2" not found' in vgchange and "exit 0" not in vgchange, vgchange

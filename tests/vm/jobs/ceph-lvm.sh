@@ -110,3 +110,56 @@ lvs -o lv_path,vg_name,devices > "$out/lvs.txt" 2>&1 || true
 ls -l /var/lib/ceph/osd/ceph-0 > "$out/osd-dir.txt" 2>&1 || true
 cp /var/log/ceph/ceph-volume.log "$out/" 2>/dev/null || true
 cp /tmp/salt/root/var/log/salt/minion "$out/minion.log" 2>/dev/null || true
+
+# === The host's LVM filter (node_lvm.global_filter, formula node.lvm) =======================
+# A VG xen-vg on a loop device stands for Ganeti's VG (a dash in its name: device-mapper
+# doubles it). Two LVs stand for instance disks holding a guest's own VG: inst1-disk0 is a PV
+# as a whole (LVM sees it only with devices/scan_lvs = 1), inst2-disk0 has a partition table
+# whose first partition, mapped by kpartx as Ganeti's OS scripts do, is a PV (seen with LVM's
+# defaults). vgs before and after the filter, a vgchange -ay of the inner VG, and the states'
+# JSON go to $out/lvm-filter-*; a step that fails leaves its output there for the tests.
+lvm_filter_proof() {
+  scan_lvs='devices { scan_lvs = 1 }'
+  vgs_all() { vgs --noheadings -o vg_name "$@" | tr -d ' ' | sort; }
+  modprobe loop  # a module of Debian's kernel, and no init here loads it on first use
+  truncate -s 256M /var/tmp/xen-vg.img
+  loop=$(losetup --find --show /var/tmp/xen-vg.img)
+  salt_call node_lvm.volume_group xen-vg "[$loop]" > "$out/lvm-filter-vg.json"
+  lvcreate -qq -y -L 16M -n inst1-disk0 xen-vg
+  lvcreate -qq -y -L 16M -n inst2-disk0 xen-vg
+  pvcreate -qq --config "$scan_lvs" /dev/xen-vg/inst1-disk0
+  vgcreate -qq --config "$scan_lvs" guest1 /dev/xen-vg/inst1-disk0
+  # one primary partition of type 8e from sector 2048 to the end, as fdisk writes it
+  python3 - /dev/xen-vg/inst2-disk0 <<'MBR'
+import struct, sys
+with open(sys.argv[1], "r+b") as disk:
+    sectors = disk.seek(0, 2) // 512
+    disk.seek(446)
+    disk.write(struct.pack("<B3sB3sII", 0, bytes(3), 0x8E, bytes(3), 2048, sectors - 2048))
+    disk.seek(510)
+    disk.write(b"\x55\xaa")
+MBR
+  kpartx -a -s /dev/xen-vg/inst2-disk0
+  part=$(ls /dev/mapper/xen--vg-inst2--disk0*1)
+  echo "$part" > "$out/lvm-filter-partition.txt"
+  pvcreate -qq "$part"
+  vgcreate -qq guest2 "$part"
+  vgs_all > "$out/lvm-filter-vgs-before.txt"
+  vgs_all --config "$scan_lvs" > "$out/lvm-filter-vgs-before-scan-lvs.txt"
+
+  printf "base:\n  '*':\n    - ceph_osd\n    - node\n" > /tmp/pillar/top.sls
+  printf "hostnode:\n  node:\n    lvm:\n      vg: xen-vg\n      devices: [%s]\n" "$loop" \
+    > /tmp/pillar/node.sls
+  salt_call state.apply node.lvm test=True > "$out/lvm-filter-salt-test.json"
+  salt_call state.apply node.lvm > "$out/lvm-filter-salt.json"
+  salt_call state.apply node.lvm > "$out/lvm-filter-salt-again.json"
+  cp /etc/lvm/lvmlocal.conf "$out/lvm-filter-lvmlocal.conf"
+
+  vgs_all > "$out/lvm-filter-vgs-after.txt"
+  vgs_all --config "$scan_lvs" > "$out/lvm-filter-vgs-after-scan-lvs.txt"
+  pvs --noheadings -o pv_name,vg_name > "$out/lvm-filter-pvs-after.txt"
+  vgchange -ay guest2 > "$out/lvm-filter-vgchange.txt" 2>&1
+  echo "exit $?" >> "$out/lvm-filter-vgchange.txt"
+  ls -l /dev/mapper /dev/xen-vg > "$out/lvm-filter-devices.txt" 2>&1
+}
+lvm_filter_proof > "$out/lvm-filter.log" 2>&1 || echo "exit $?" >> "$out/lvm-filter.log"
