@@ -1,7 +1,9 @@
 """
-A Ganeti cluster formed from pillar: read it (``cluster_info``, ``nodes``), initialise it on the
-master node (``init_cluster``) and add the nodes that are not members yet (``add_node``). The
-options come from pillar ``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
+A Ganeti cluster formed from pillar: read it (``cluster_info``, ``nodes``, ``groups``,
+``group_members``), initialise it on the master node (``init_cluster``, with the KVM CPU model
+every node runs and the pillar's disk parameters), give it its node groups (``assign_groups``)
+and add the nodes that are not members yet (``add_node``). The options come from pillar
+``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
 
 ``gnt-cluster init`` refuses when /var/lib/ganeti/config.data exists, so that file is what
 "initialised" means here; membership is the master's ssconf node list
@@ -607,7 +609,8 @@ def _mine_cpus(names, required=True):
     error naming it, unless not required (then it is left out)."""
     names = list(dict.fromkeys(names))
     found = __salt__["mine.get"](",".join(names), "hostnode_cpu", tgt_type="list")
-    found = found if isinstance(found, dict) else {}
+    # A minion publishes "" until the grain is synced to it.
+    found = {node: cpu for node, cpu in found.items() if cpu} if isinstance(found, dict) else {}
     absent = sorted(set(names) - set(found))
     if absent and required:
         raise CommandExecutionError(

@@ -28,9 +28,11 @@
 {{- raise("node.orchestrate: pillar node: one minion id, got " ~ only) }}
 {%- endif %}
 {%- if only %}
-{#- a minion that has just started has not synced hostnode's modules yet #}
-{%-   do salt['saltutil.runner']('salt.execute', arg=[only, 'saltutil.sync_all'],
-                                 kwarg={'tgt_type': 'list'}) %}
+{#- a minion that has just started has not synced hostnode's modules yet, and its mine holds
+    no hostnode_cpu grain before that: what test=True predicts for the init needs it #}
+{%-   for fun in ['saltutil.sync_all', 'mine.update'] %}
+{%-     do salt['saltutil.runner']('salt.execute', arg=[only, fun], kwarg={'tgt_type': 'list'}) %}
+{%-   endfor %}
 {%- endif %}
 {%- set tgt = only or salt['pillar.get']('tgt', '*') %}
 {%- set tgt_type = 'list' if only else salt['pillar.get']('tgt_type', 'glob') %}

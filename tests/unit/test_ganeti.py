@@ -678,3 +678,43 @@ def test_a_joining_node_that_would_lower_the_cpu_model_is_named(table, mine, con
         "the model all nodes share with it is Haswell-noTSX; instances cannot live-migrate to "
         "it until gnt-cluster modify -H kvm:cpu_type=Haswell-noTSX"
     )
+
+
+def test_group_parsers_name_the_bad_line():
+    with pytest.raises(ValueError, match=r"gnt-node list line 2: 1 columns, expected 2"):
+        hostnode_ganeti.parse_group_members("hv1.ams1.example.net|rack1\nhv2.ams1.example.net\n")
+    with pytest.raises(ValueError, match=r"gnt-group list line 1: 'rack 1' is not a name"):
+        hostnode_ganeti.parse_group_list("rack 1\n")
+    with pytest.raises(ValueError, match=r"ssconf_hvparams_kvm line 2: not 'key=value'"):
+        hostnode_ganeti.parse_ssconf_map("cpu_type=\nacpi\n")
+
+
+def test_the_guest_clusters_groups_cpu_model_and_drbd_parameters():
+    """Captured in the guest (tests/vm/jobs/ganeti.sh) after node.ganeti_cluster made rack1."""
+    groups = hostnode_ganeti.parse_group_list(fixture_text("ganeti", "group-list-one-node.txt"))
+    assert groups == ["default", "rack1"]
+    text = fixture_text("ganeti", "node-groups-one-node.txt")
+    assert hostnode_ganeti.parse_group_members(text) == {"node1.guest.example.net": "rack1"}
+    kvm = hostnode_ganeti.parse_ssconf_map(
+        fixture_text("ganeti", "ssconf-hvparams-kvm-one-node.txt")
+    )
+    assert (kvm["cpu_type"], kvm["kvm_path"], kvm["kernel_path"]) == (
+        "Opteron_G2",
+        "/usr/bin/kvm",
+        "",
+    )
+    info = hostnode_ganeti.parse_cluster_info(
+        fixture_text("ganeti", "cluster-info-cpu-type-rack1.txt")
+    )
+    assert info["Hypervisor parameters"]["kvm"]["cpu_type"] == "Opteron_G2"
+    drbd = info["Default disk parameters"]["drbd"]
+    assert (drbd["resync-rate"], drbd["c-max-rate"]) == ("40960", "102400")
+
+
+def test_groups_read_through_the_tools_or_saved_output(table, tmp_path):
+    table.groups = fixture_text("ganeti", "group-list-one-node.txt").splitlines()
+    assert ganeti.groups() == ["default", "rack1"]
+    saved = tmp_path / "node-groups.txt"
+    saved.write_text(fixture_text("ganeti", "node-groups-one-node.txt"))
+    assert ganeti.group_members(source=str(saved)) == {"node1.guest.example.net": "rack1"}
+    assert table.argvs() == [list(GROUP_LIST)]

@@ -1,9 +1,9 @@
 """
-Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info`` and ``gnt-node list``
-output, the cluster options taken from pillar, and the plans (argv lists) that initialise a
-cluster and add the nodes that are not members yet; the SSH keys a join needs (public key lines,
-Ganeti's known_hosts) and the replication network's don't-fragment ping. Pure: nothing here runs
-a command.
+Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info``, ``gnt-node list``
+and ``gnt-group list`` output, the cluster options taken from pillar, and the plans (argv lists)
+that initialise a cluster, give it its node groups and add the nodes that are not members yet;
+the SSH keys a join needs (public key lines, Ganeti's known_hosts) and the replication network's
+don't-fragment ping. Pure: nothing here runs a command.
 """
 
 import base64
@@ -191,7 +191,7 @@ def parse_ssconf_list(text, name="ssconf_node_list"):
     for number, line in enumerate(text.splitlines(), 1):
         item = line.strip()
         if item and not _NAME.match(item):
-            raise ValueError(f"{name} line {number}: {line!r} is not a node name")
+            raise ValueError(f"{name} line {number}: {line!r} is not a name")
         if item:
             names.append(item)
     return names
