@@ -1,7 +1,9 @@
 """
-A Ganeti cluster formed from pillar: read it (``cluster_info``, ``nodes``), initialise it on the
-master node (``init_cluster``) and add the nodes that are not members yet (``add_node``). The
-options come from pillar ``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
+A Ganeti cluster formed from pillar: read it (``cluster_info``, ``nodes``, ``groups``,
+``group_members``), initialise it on the master node (``init_cluster``, with the KVM CPU model
+every node runs and the pillar's disk parameters), give it its node groups (``assign_groups``)
+and add the nodes that are not members yet (``add_node``). The options come from pillar
+``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
 
 ``gnt-cluster init`` refuses when /var/lib/ganeti/config.data exists, so that file is what
 "initialised" means here; membership is the master's ssconf node list
@@ -42,6 +44,8 @@ __virtualname__ = "ganeti"
 CONFIG_DATA = "/var/lib/ganeti/config.data"
 NODE_LIST = "/var/lib/ganeti/ssconf_node_list"
 CLUSTER_NAME = "/var/lib/ganeti/ssconf_cluster_name"
+# The cluster's KVM parameters as the master writes them for its nodes (key=value lines).
+KVM_PARAMETERS = "/var/lib/ganeti/ssconf_hvparams_kvm"
 KNOWN_HOSTS = "/var/lib/ganeti/known_hosts"
 AUTHORIZED_KEYS = "/root/.ssh/authorized_keys"
 # root's public key files of Ganeti's key types (gnt-cluster init creates id_rsa by default),
@@ -173,14 +177,24 @@ def members(source=None):
     return _parsed(hostnode_ganeti.parse_ssconf_list, hostnode_files.read(path), path)
 
 
+def _installed(tool):
+    if not salt.utils.path.which(tool):
+        raise CommandExecutionError(
+            f"{tool} is not installed (Debian package ganeti, which node.ganeti installs)"
+        )
+
+
+def _read(argv):
+    """The output of a Ganeti command that reads the cluster (it needs Ganeti's daemons)."""
+    _installed(argv[0])
+    return _run(argv)
+
+
 def _apply(plan, test):
     done = []
     for argv in plan:
-        if not test and not salt.utils.path.which(argv[0]):
-            raise CommandExecutionError(
-                f"{argv[0]} is not installed (Debian package ganeti, which node.ganeti installs)"
-            )
         if not test:
+            _installed(argv[0])
             _run(argv)
         done.append(" ".join(argv))
     return {"commands": done} if done else {}
@@ -190,7 +204,9 @@ def init_cluster(settings=None, name=None, test=False):
     """
     Initialise the cluster on this node (the pillar's master) unless it is initialised; returns
     ``{"commands": [...]}`` run (or, with test, to run), ``{}`` when there is nothing to do.
-    settings defaults to pillar ``hostnode:node:ganeti``. name, when given, must be their
+    settings defaults to pillar ``hostnode:node:ganeti``. The KVM guests' CPU model
+    (``kvm:cpu_type``) is the one every node of the cluster can run (``common_cpu_model`` over
+    the Salt mine), unless hypervisor_parameters set it. name, when given, must be their
     ``cluster_name``; a node that holds another cluster (its ssconf_cluster_name, which the
     master writes) is refused, naming both.
 
@@ -201,6 +217,9 @@ def init_cluster(settings=None, name=None, test=False):
         salt 'hv1*' ganeti.init_cluster name=ganeti.ams1.example.net test=True
     """
     opts = _options(settings)
+    if not initialised() and hostnode_ganeti.needs_cpu_type(opts):
+        cpus = _mine_cpus([opts["master"], *opts["nodes"]])
+        opts = hostnode_ganeti.with_cpu_type(opts, common_cpu_model(cpus=cpus)["model"])
     path = _rooted(CLUSTER_NAME)
     held = _parsed(lambda text: hostnode_ganeti.parse_ssconf_list(text, "ssconf_cluster_name"),
                    hostnode_files.read(path) or "", path)  # fmt: skip
@@ -268,9 +287,8 @@ def add_node(nodes=None, settings=None, test=False, host_keys=None):
         ]
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
-    plan = hostnode_ganeti.plan_add(
-        members() if initialised() else [], wanted, opts["secondary_ips"]
-    )
+    current = members() if initialised() else []
+    plan = hostnode_ganeti.plan_add(current, wanted, opts["secondary_ips"], opts["node_groups"])
     adding = [argv[-1] for argv in plan]
     published = (host_keys if host_keys is not None else _mine(adding)) if adding else {}
     try:
@@ -283,7 +301,96 @@ def add_node(nodes=None, settings=None, test=False, host_keys=None):
     if new is not None and not test:
         hostnode_files.replace(path, new, mode=0o644)
     changes = {"known_hosts": hostnode_files.diff(path, old, new)} if new is not None else {}
+    lowered = _cpu_lowered(current, adding)
+    changes.update({"cpu_model": lowered} if lowered else {})
     return {**changes, **_apply(plan, test)}
+
+
+def _cpu_lowered(members, adding):
+    """One line per node of adding that cannot run the cluster's KVM cpu_type (the master's
+    ssconf_hvparams_kvm), naming the model the cluster would have in common with it, or that
+    publishes no CPU to judge."""
+    path = _rooted(KVM_PARAMETERS)
+    text = hostnode_files.read(path) if adding else None
+    if text is None:
+        return []
+    model = _parsed(hostnode_ganeti.parse_ssconf_map, text, path).get("cpu_type", "")
+    found = _mine_cpus([*members, *adding], required=False)
+    cpus = {node: hostnode_cpu.from_grain(cpu, node) for node, cpu in found.items()}
+    joining = {node: cpus.pop(node) for node in adding if node in cpus}
+    lines = [
+        f"{node} publishes no hostnode_cpu in the Salt mine: its CPU is not checked against "
+        f"the cluster's model {model}"
+        for node in adding
+        if node not in joining
+    ]
+    return lines + [
+        f"{low['node']} cannot run the cluster's CPU model {model} (it lacks "
+        f"{', '.join(low['lacks'])}): the model all nodes share with it is {low['common']}; "
+        f"instances cannot live-migrate to it until gnt-cluster modify -H "
+        f"kvm:cpu_type={low['common']}"
+        for low in hostnode_cpu.lowered_by(model, cpus, joining)
+    ]
+
+
+def groups(source=None):
+    """
+    The cluster's node group names (``gnt-group list``, on the master); source reads saved
+    output of ``gnt-group list --no-headers --separator=| -o name``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.groups
+    """
+    if source:
+        parse = hostnode_ganeti.parse_group_list
+        return hostnode_files.parse_source(source, parse, "gnt-group list output")
+    argv = ["gnt-group", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
+            "-o", "name"]  # fmt: skip
+    return _parsed(hostnode_ganeti.parse_group_list, _read(argv), "gnt-group list")
+
+
+def group_members(source=None):
+    """
+    Each node's group, ``{node: group}`` (``gnt-node list -o name,group``, on the master);
+    source reads saved output of ``gnt-node list --no-headers --separator=| -o name,group``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.group_members
+    """
+    if source:
+        parse = hostnode_ganeti.parse_group_members
+        return hostnode_files.parse_source(source, parse, "gnt-node list output")
+    argv = ["gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
+            "-o", ",".join(hostnode_ganeti.GROUP_FIELDS)]  # fmt: skip
+    return _parsed(hostnode_ganeti.parse_group_members, _read(argv), "gnt-node list")
+
+
+def assign_groups(settings=None, test=False):
+    """
+    On the master: the node groups of pillar ``hostnode:node:ganeti:groups`` exist (``gnt-group
+    add``) and each member that ``node_groups`` names is in its group (``gnt-group
+    assign-nodes``); nodes not yet members get theirs at ``gnt-node add`` (``add_node``). Before
+    the init, the cluster is taken as gnt-cluster init leaves it: the group ``default`` with
+    the master in it. Returns ``{"commands": [...]}`` or ``{}``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.assign_groups test=True
+    """
+    opts = _options(settings)
+    if initialised():
+        current = (groups(), group_members())
+    else:
+        current = ([hostnode_ganeti.INITIAL_GROUP], {opts["master"]: hostnode_ganeti.INITIAL_GROUP})
+    return _apply(hostnode_ganeti.plan_groups(*current, opts), test)
 
 
 def replication_check(settings=None):
@@ -491,14 +598,26 @@ def _cpus(sources, cpus):
         cluster = declared_cluster()
         if not cluster:
             raise SaltInvocationError("cpus: none given, and pillar declares no cluster")
-        names = list(dict.fromkeys([cluster["master"], *cluster["nodes"]]))
-        cpus = __salt__["mine.get"](names, "hostnode_cpu", tgt_type="list")
-        absent = sorted(set(names) - set(cpus))
-        if absent:
-            raise CommandExecutionError(f"mine: no hostnode_cpu from {absent}")
+        cpus = _mine_cpus([cluster["master"], *cluster["nodes"]])
     if not isinstance(cpus, dict):
         raise SaltInvocationError("cpus: not a mapping of node to hostnode_cpu grain")
     return {str(node): hostnode_cpu.from_grain(value, node) for node, value in cpus.items()}
+
+
+def _mine_cpus(names, required=True):
+    """{node: hostnode_cpu grain} of names from the Salt mine; a node that publishes none is an
+    error naming it, unless not required (then it is left out)."""
+    names = list(dict.fromkeys(names))
+    found = __salt__["mine.get"](",".join(names), "hostnode_cpu", tgt_type="list")
+    # A minion publishes "" until the grain is synced to it.
+    found = {node: cpu for node, cpu in found.items() if cpu} if isinstance(found, dict) else {}
+    absent = sorted(set(names) - set(found))
+    if absent and required:
+        raise CommandExecutionError(
+            f"mine: no hostnode_cpu from {', '.join(absent)} (mine_functions must publish the "
+            "grain, or hypervisor_parameters:kvm:cpu_type set the CPU model): nothing changed"
+        )
+    return {node: found[node] for node in names if node in found}
 
 
 def common_cpu_model(sources=None, cpus=None):

@@ -9,6 +9,10 @@ lists exactly the commands a real run runs.
       ganeti.cluster_initialized:
         - name: ganeti.ams1.example.net
 
+    hostnode-ganeti-groups:
+      ganeti.node_groups:
+        - name: groups
+
     hostnode-ganeti-members:
       ganeti.node_member:
         - nodes: [hv2.ams1.example.net]
@@ -58,11 +62,30 @@ def cluster_initialized(name, settings=None):
     )  # fmt: skip
 
 
+def node_groups(name, settings=None):
+    """
+    On the master: pillar's node groups exist and each member node that ``node_groups`` names
+    is in its group (see ``ganeti.assign_groups``). Run it before ``node_member``, which adds
+    new nodes into their groups.
+
+    .. code-block:: yaml
+
+        hostnode-ganeti-groups:
+          ganeti.node_groups:
+            - name: groups
+    """
+    return hostnode_state.run(
+        name, lambda test: __salt__["ganeti.assign_groups"](settings, test=test), _test(),
+        "The Ganeti node groups",
+    )  # fmt: skip
+
+
 def node_member(name, nodes=None, settings=None):
     """
     On the master: each of nodes (default: pillar ``hostnode:node:ganeti:nodes``) is a member,
     added with host key checking on, its host keys taken from the Salt mine into Ganeti's
-    known_hosts first (see ``ganeti.add_node``): a node without them is refused.
+    known_hosts first (see ``ganeti.add_node``): a node without them is refused. A node that
+    cannot run the cluster's KVM CPU model is added, and the comment says so (``cpu_model``).
 
     .. code-block:: yaml
 
@@ -70,10 +93,16 @@ def node_member(name, nodes=None, settings=None):
           ganeti.node_member:
             - nodes: [hv2.ams1.example.net, hv3.ams1.example.net]
     """
-    return hostnode_state.run(
-        name, lambda test: __salt__["ganeti.add_node"](nodes, settings, test=test), _test(),
-        "The Ganeti members",
-    )  # fmt: skip
+    changes = {}
+
+    def converge(test):
+        changes.update(__salt__["ganeti.add_node"](nodes, settings, test=test))
+        return changes
+
+    def notes():
+        return changes.get("cpu_model", [])
+
+    return hostnode_state.run(name, converge, _test(), "The Ganeti members", notes)
 
 
 def node_joinable(name, settings=None):

@@ -3,9 +3,11 @@
 # Each node publishes the SSH keys a Ganeti join needs in the Salt mine (mine_functions from
 # pillar, which Salt reads as it reads the minion's config): root's public key (on the master,
 # the one gnt-cluster init makes) and sshd's host keys, so gnt-node add runs with host key
-# checking on (docs/node-bootstrap.md, section 6).
+# checking on (docs/node-bootstrap.md, section 6), and its CPU (the grain hostnode_cpu): the
+# cluster's KVM CPU model at gnt-cluster init is the best one every node runs (section 7).
 mine_functions:
   ganeti.ssh_keys: []
+  hostnode_cpu: [{mine_function: grains.get}, hostnode_cpu]
 hostnode:
   node:
     kernel_modules:

@@ -1,5 +1,6 @@
-{#- On the pillar's master node only: the cluster initialised, then the other nodes members.
-    Both states run their commands only when needed; test=True lists them. #}
+{#- On the pillar's master node only: the cluster initialised, its node groups made and its
+    members in their groups, then the other nodes members. Each state runs its commands only
+    when needed; test=True lists them. node.orchestrate's init step applies the first alone. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import node with context %}
 {%- set ganeti = node.ganeti %}
@@ -10,10 +11,17 @@ hostnode-ganeti-cluster:
     - name: {{ ganeti.cluster_name | json }}
     - settings: {{ ganeti | json }}
 
+hostnode-ganeti-groups:
+  ganeti.node_groups:
+    - name: {{ ganeti.cluster_name | json }}
+    - settings: {{ ganeti | json }}
+    - require:
+      - ganeti: hostnode-ganeti-cluster
+
 hostnode-ganeti-members:
   ganeti.node_member:
     - nodes: {{ ganeti.nodes | json }}
     - settings: {{ ganeti | json }}
     - require:
-      - ganeti: hostnode-ganeti-cluster
+      - ganeti: hostnode-ganeti-groups
 {%- endif %}

@@ -8,14 +8,18 @@
     that node's part: its highstate, then the init of its cluster when it is the master, else
     its join. For each cluster, in order:
       highstate   of the master and its nodes (with `node`: that node only);
-      init        node.ganeti_cluster on the master with no node to add (gnt-cluster init
-                  unless initialised; it makes the root key the master logs in with);
+      cpus        mine.update of the same minions (their hostnode_cpu grain, synced by the
+                  highstate: the init's kvm:cpu_type is the model all the cluster's nodes run);
+      init        node.ganeti_cluster's init alone on the master (gnt-cluster init unless
+                  initialised; it makes the root key the master logs in with);
       mine        mine.update of the master and the joining nodes (that key, their host keys);
       join        node.ganeti_join on the joining nodes (the don't-fragment ping to the
                   master's secondary IP, then the master's root key authorized);
-      ganeti      node.ganeti_cluster on the master for the joining nodes (their host keys from
-                  the mine into Ganeti's known_hosts, then gnt-node add of each non-member).
-    mine and join exist only where nodes join (without them, ganeti is the init). Each step
+      ganeti      node.ganeti_cluster on the master for the joining nodes (the node groups and
+                  the members' groups, the joining nodes' host keys from the mine into Ganeti's
+                  known_hosts, then gnt-node add of each non-member into its group; a node
+                  that cannot run the cluster's CPU model is named in the step's comment).
+    init, mine and join exist only where nodes join (without them, ganeti is the init). Each step
     requires the one before: a real run stops a cluster at a failure, and a refused join adds
     no node. Under test=True the highstate does not gate the rest (it predicts failures of
     what only a real run makes); every other step lists what it would do. #}
@@ -24,9 +28,11 @@
 {{- raise("node.orchestrate: pillar node: one minion id, got " ~ only) }}
 {%- endif %}
 {%- if only %}
-{#- a minion that has just started has not synced hostnode's modules yet #}
-{%-   do salt['saltutil.runner']('salt.execute', arg=[only, 'saltutil.sync_all'],
-                                 kwarg={'tgt_type': 'list'}) %}
+{#- a minion that has just started has not synced hostnode's modules yet, and its mine holds
+    no hostnode_cpu grain before that: what test=True predicts for the init needs it #}
+{%-   for fun in ['saltutil.sync_all', 'mine.update'] %}
+{%-     do salt['saltutil.runner']('salt.execute', arg=[only, fun], kwarg={'tgt_type': 'list'}) %}
+{%-   endfor %}
 {%- endif %}
 {%- set tgt = only or salt['pillar.get']('tgt', '*') %}
 {%- set tgt_type = 'list' if only else salt['pillar.get']('tgt_type', 'glob') %}
@@ -45,13 +51,23 @@
 {%-   endif %}
 {%- endfor %}
 {%- for master, joining in clusters | dictsort %}
-{%-   set last = 'highstate' %}
 
 hostnode-orchestrate-highstate-{{ master }}:
   salt.state:
     - tgt: {{ ([only] if only else [master] + joining) | join(',') | json }}
     - tgt_type: list
     - highstate: true
+
+hostnode-orchestrate-cpus-{{ master }}:
+  salt.function:
+    - name: mine.update
+    - tgt: {{ ([only] if only else [master] + joining) | join(',') | json }}
+    - tgt_type: list
+{%-   if not opts.test %}
+    - require:
+      - salt: hostnode-orchestrate-highstate-{{ master }}
+{%-   endif %}
+{%-   set last = 'cpus' %}
 {%-   if joining %}
 
 hostnode-orchestrate-init-{{ master }}:
@@ -59,15 +75,11 @@ hostnode-orchestrate-init-{{ master }}:
     - tgt: {{ master | json }}
     - sls:
       - node.ganeti_cluster
-    - pillar:
-        hostnode:
-          node:
-            ganeti:
-              nodes: []
-{%-     if not opts.test %}
+    - exclude:
+      - id: hostnode-ganeti-groups
+      - id: hostnode-ganeti-members
     - require:
-      - salt: hostnode-orchestrate-highstate-{{ master }}
-{%-     endif %}
+      - salt: hostnode-orchestrate-cpus-{{ master }}
 
 hostnode-orchestrate-mine-{{ master }}:
   salt.function:
@@ -94,10 +106,8 @@ hostnode-orchestrate-ganeti-{{ master }}:
     - sls:
       - node.ganeti_cluster
     - pillar: {hostnode: {node: {ganeti: {nodes: {{ joining | json }}}}}}
-{%-   if joining or not opts.test %}
     - require:
       - salt: hostnode-orchestrate-{{ last }}-{{ master }}
-{%-   endif %}
 {%- endfor %}
 {%- if not clusters %}
 

@@ -29,6 +29,16 @@ hostnode:
       vg_name: xenvg
       drbd_usermode_helper: /bin/true
       nic_link: br0100
+      # One node group per rack (its top-of-rack switch): Ganeti keeps an instance's DRBD
+      # pair and its migrations inside one group.
+      groups: [rack1, rack2]
+      node_groups:
+        hv1.ams1.example.net: rack1
+        hv2.ams1.example.net: rack1
+        hv3.ams1.example.net: rack2
+      # DRBD resync within what the replication network spares (KiB/s).
+      disk_parameters:
+        drbd: {resync-rate: 61440, c-max-rate: 102400}
   # ams1 replaces NICs often: bond MACs derive from the node's machine-id, not from a NIC.
   bonding:
     bonds:

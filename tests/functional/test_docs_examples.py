@@ -33,6 +33,8 @@ SOURCES = {
     "/tmp/bundle/multipath-ll.txt": "multipath/ll-healthy.txt",
     "/tmp/bundle/user_beancounters": "beancounters/forum-ct70160-failcnt.txt",
     "/tmp/gnt-cluster-info.txt": "ganeti/cluster-info-one-node.txt",
+    "/tmp/bundle/gnt-group-list.txt": "ganeti/group-list-one-node.txt",
+    "/tmp/bundle/gnt-node-list-groups.txt": "ganeti/node-groups-one-node.txt",
 }
 
 CHANGES = "changes the node (no test=True)"
@@ -78,6 +80,11 @@ NOT_HERE = {
     "states need a running minion (tests/integration/test_fleet.py runs it on every minion)",
     "salt 'hv1*' state.highstate": CHANGES,
     "salt 'hv1*' ganeti.nodes": NO_GANETI,
+    "salt 'hv1*' ganeti.groups": NO_GANETI,
+    "salt 'hv1*' ganeti.group_members": NO_GANETI,
+    "salt 'hv1*' ganeti.init_cluster name=ganeti.ams1.example.net test=True": "needs the "
+    "cluster's CPUs in a master's Salt mine (tests/integration/test_orchestrate.py runs the init "
+    "on a real master)",
     "salt 'hv1*' ganeti.cluster_info": NO_GANETI,
     "salt 'hv1*' ganeti.add_node test=True": "needs the nodes' host keys in a master's Salt mine "
     "(tests/integration/test_orchestrate.py runs it on a real master)",

@@ -1,9 +1,9 @@
 """
 node.ganeti_cluster through Salt's own state compiler (state.sls, test=True) on a master whose
-minion id the pillar names, with three other nodes: one state each for init and members. A
-masterless minion's mine holds only its own keys, so the members are refused there, naming the
-first node without host keys (tests/integration/test_orchestrate.py lists the adds through a
-real master's mine).
+minion id the pillar names, with three other nodes: one state each for init (with the CPU model
+pillar sets), groups and members. A masterless minion's mine holds only its own keys, so the
+members are refused there, naming the first node without host keys
+(tests/integration/test_orchestrate.py lists the adds through a real master's mine).
 """
 
 import uuid
@@ -27,7 +27,8 @@ def master(salt_factories, config_root):
 def test_three_nodes_each_get_one_gnt_node_add(master):
     minion_id, loaders = master
     ganeti = {"cluster_name": "ganeti.lab.example.net", "master": minion_id, "nodes": NODES,
-              "vg_name": "xenvg", "install": False}  # fmt: skip
+              "vg_name": "xenvg", "install": False, "groups": ["rack1"],
+              "hypervisor_parameters": {"kvm": {"cpu_type": "qemu64"}}}  # fmt: skip
     result = loaders.modules.state.sls(
         "node.ganeti_cluster", test=True, pillar={"hostnode": {"node": {"ganeti": ganeti}}}
     ).raw
@@ -36,11 +37,15 @@ def test_three_nodes_each_get_one_gnt_node_add(master):
     by_id = {}
     for state in states:
         by_id.setdefault(state["__id__"], []).append(state)
-    assert sorted(by_id) == ["hostnode-ganeti-cluster", "hostnode-ganeti-members"]
-    assert [len(states) for states in by_id.values()] == [1, 1], "one state each"
-    init, members = (by_id[key][0] for key in sorted(by_id))
+    assert list(by_id) == [
+        "hostnode-ganeti-cluster", "hostnode-ganeti-groups", "hostnode-ganeti-members",
+    ]  # fmt: skip
+    assert [len(states) for states in by_id.values()] == [1, 1, 1], "one state each"
+    init, groups, members = (by_id[key][0] for key in by_id)
     (command,) = init["changes"]["commands"]
     assert command.startswith("gnt-cluster init ") and command.endswith(" ganeti.lab.example.net")
+    assert "--hypervisor-parameters=kvm:cpu_type=qemu64," in command
+    assert groups["changes"] == {"commands": ["gnt-group add rack1"]}
     assert members["result"] is False and members["changes"] == {}
     assert members["comment"] == (
         f"{NODES[0]}: no SSH host key in the Salt mine (ganeti.ssh_keys): not added, "

@@ -57,7 +57,8 @@ def test_a_starting_minion_is_orchestrated_alone(reactor_master, event_listener,
     (steps,) = event.data["return"]["data"].values()
     ids = sorted((s["__run_num__"], s["__id__"]) for s in steps.values())
     assert [i for _, i in ids] == [
-        f"hostnode-orchestrate-highstate-{FRA1}", f"hostnode-orchestrate-ganeti-{FRA1}",
+        f"hostnode-orchestrate-highstate-{FRA1}", f"hostnode-orchestrate-cpus-{FRA1}",
+        f"hostnode-orchestrate-ganeti-{FRA1}",
     ]  # fmt: skip
     (ganeti,) = [s for s in steps.values() if s["__id__"].endswith(f"ganeti-{FRA1}")]
     assert ganeti["result"] is None, ganeti
@@ -65,4 +66,5 @@ def test_a_starting_minion_is_orchestrated_alone(reactor_master, event_listener,
     commands = [c for s in states.values() for c in s["changes"].get("commands", [])]
     assert len(commands) == 1 and commands[0].startswith("gnt-cluster init ")
     assert "--secondary-ip=10.2.1.11" in commands[0]
+    assert "kvm:cpu_type=" in commands[0]  # from the grain the minion published once synced
     assert not (root / "var/lib/ganeti").exists()

@@ -1,11 +1,13 @@
 """Ganeti: the parsers, the init and add-node plans by exact argv, the module and its states."""
 
+import re
 import shutil
 import subprocess
 
 import pytest
 from salt.exceptions import CommandExecutionError, SaltInvocationError
 
+from saltext.hostnode.utils import cpu as hostnode_cpu
 from saltext.hostnode.utils import ganeti as hostnode_ganeti
 from support import FIXTURES, CommandTable, fixture_text, load_module, salt_dunders
 
@@ -27,11 +29,14 @@ SETTINGS = {
 INIT = [
     "gnt-cluster", "init", "--no-etc-hosts", "--master-netdev=br0100", "--enabled-hypervisors=kvm",
     "--enabled-disk-templates=plain,drbd", "--vg-name=xenvg", "--drbd-usermode-helper=/bin/true",
-    "--nic-parameters=link=br0100", "--hypervisor-parameters=kvm:initrd_path=,kernel_path=",
+    "--nic-parameters=link=br0100",
+    "--hypervisor-parameters=kvm:cpu_type=Haswell-noTSX,initrd_path=,kernel_path=",
     "ganeti.ams1.example.net",
 ]  # fmt: skip
 LIST = ("gnt-node", "list", "--no-headers", "--separator=|", "-o",
         "name,pip,sip,master_candidate,offline,drained")  # fmt: skip
+GROUP_LIST = ("gnt-group", "list", "--no-headers", "--separator=|", "-o", "name")
+GROUP_MEMBERS = ("gnt-node", "list", "--no-headers", "--separator=|", "-o", "name,group")
 MASTER_ONLY = "hv1.ams1.example.net|10.1.0.11|10.1.0.11|Y|N|N\n"
 
 
@@ -81,7 +86,8 @@ def test_node_list_of_the_admin_guide_sample_with_its_own_fields():
 
 
 def test_init_argv_from_pillar_options():
-    assert hostnode_ganeti.init_argv(hostnode_ganeti.options(SETTINGS)) == INIT
+    opts = hostnode_ganeti.options(SETTINGS)
+    assert hostnode_ganeti.init_argv(hostnode_ganeti.with_cpu_type(opts, "Haswell-noTSX")) == INIT
     minimal = {"cluster_name": "ganeti.fra1.example.net", "master": "hv1.fra1.example.net",
                "enabled_disk_templates": ["file"]}  # fmt: skip
     assert hostnode_ganeti.plan_init(False, hostnode_ganeti.options(minimal)) == [[
@@ -138,7 +144,7 @@ REPLICATED = {
 
 
 def test_secondary_ips_reach_init_and_the_df_ping():
-    opts = hostnode_ganeti.options(REPLICATED)
+    opts = hostnode_ganeti.with_cpu_type(hostnode_ganeti.options(REPLICATED), "Haswell-noTSX")
     assert hostnode_ganeti.init_argv(opts) == [*INIT[:-2], "--secondary-ip=10.1.1.11", *INIT[-2:]]
     assert hostnode_ganeti.ping_argv(opts) == [
         "ping", "-M", "do", "-s", "8972", "-c", "1", "-W", "1", "-I", "repl0", "10.1.1.11",
@@ -227,8 +233,10 @@ def test_authorized_keys_appends_only_the_missing_key():
 
 class GanetiTable(CommandTable):
     """
-    gnt-cluster init writes config.data and the ssconf node list as the real one does; gnt-node
-    add makes a member (the master rewrites its ssconf node list).
+    gnt-cluster init writes config.data, the ssconf node list and KVM parameters as the real one
+    does and puts the master in the group default; gnt-node add makes a member (the master
+    rewrites its ssconf node list) in its --node-group (else default); gnt-group add and
+    assign-nodes change what gnt-group list and gnt-node list -o name,group answer.
     """
 
     def __init__(self, config_root):
@@ -236,9 +244,21 @@ class GanetiTable(CommandTable):
         self.config_data = config_root / "var/lib/ganeti/config.data"
         self.node_list = config_root / "var/lib/ganeti/ssconf_node_list"
         self.cluster_name = config_root / "var/lib/ganeti/ssconf_cluster_name"
+        self.kvm = config_root / "var/lib/ganeti/ssconf_hvparams_kvm"
+        self.groups, self.members = ["default"], {}
 
     def __call__(self, argv, python_shell=False, stdin=None, **options):
+        self.answers[GROUP_LIST] = (0, "".join(f"{g}\n" for g in self.groups), "")
+        rows = "".join(f"{n}|{g}\n" for n, g in self.members.items())
+        self.answers[GROUP_MEMBERS] = (0, rows, "")
         result = super().__call__(argv, python_shell, stdin, **options)
+        if argv[:2] == ["gnt-group", "add"]:
+            self.groups.append(argv[2])
+        if argv[:2] == ["gnt-group", "assign-nodes"]:
+            self.members.update(dict.fromkeys(argv[3:], argv[2]))
+        if argv[:2] == ["gnt-node", "add"]:
+            group = [a.split("=", 1)[1] for a in argv if a.startswith("--node-group=")]
+            self.members[argv[-1]] = (group or ["default"])[0]
         if argv[:2] == ["gnt-cluster", "init"]:
             if self.config_data.exists():
                 return {"retcode": 1, "stdout": "", "stderr": "Cluster is already initialised",
@@ -247,6 +267,9 @@ class GanetiTable(CommandTable):
             self.config_data.write_text("{}")
             self.node_list.write_text("hv1.ams1.example.net\n")
             self.cluster_name.write_text(argv[-1])
+            kvm = next(a for a in argv if a.startswith("--hypervisor-parameters=kvm:"))
+            self.kvm.write_text(kvm.split(":", 1)[1].replace(",", "\n") + "\n")
+            self.members["hv1.ams1.example.net"] = "default"
         if argv[:2] == ["gnt-node", "add"]:
             row = f"{argv[-1]}|10.1.0.99|10.1.0.99|N|N|N\n"
             self.answers[LIST] = (0, self.answers[LIST][1] + row, "")
@@ -272,19 +295,28 @@ def configure_loader_modules(table, config_root):
     dunders["__salt__"]["config.get"] = lambda key, default=None: pillar.get(key, default)
     dunders["__salt__"]["mine.get"] = MINE.get
     dunders["__grains__"] = {"id": "hv1.ams1.example.net"}
-    for name in ("init_cluster", "add_node", "replication_check", "authorize_master"):
+    for name in (
+        "init_cluster",
+        "assign_groups",
+        "add_node",
+        "replication_check",
+        "authorize_master",
+    ):
         dunders["__salt__"][f"ganeti.{name}"] = getattr(ganeti, name)
     return {ganeti: dunders, ganeti_state: {**dunders, "__opts__": {"test": False}}}
 
 
 class Mine:
-    """A stand-in for mine.get over {minion: ganeti.ssh_keys}, recording what it was asked."""
+    """A stand-in for mine.get over {minion: ganeti.ssh_keys} and {minion: hostnode_cpu},
+    recording what it was asked for the keys."""
 
     def __init__(self):
-        self.published, self.asked = {}, []
+        self.published, self.cpus, self.asked = {}, {}, []
 
     def get(self, tgt, fun, tgt_type="glob"):
-        assert (fun, tgt_type) == ("ganeti.ssh_keys", "list")
+        assert fun in ("ganeti.ssh_keys", "hostnode_cpu") and tgt_type == "list"
+        if fun == "hostnode_cpu":
+            return {m: cpu for m, cpu in self.cpus.items() if m in tgt.split(",")}
         self.asked.append(tgt)
         return {m: keys for m, keys in self.published.items() if m in tgt.split(",")}
 
@@ -303,8 +335,21 @@ def published(tmp_path_factory):
     }  # fmt: skip
 
 
+# Each node's hostnode_cpu grain, parsed from real /proc/cpuinfo captures (tests/fixtures/cpuinfo).
+CPUINFO = {
+    "hv1.ams1.example.net": "intel-haswell-i7-4800mq.txt",
+    "hv2.ams1.example.net": "intel-icelake-gold-6326-vmware.txt",
+    "hv3.ams1.example.net": "intel-icelake-gold-6326-vmware.txt",
+}
+
+
+def cpu_grain(node):
+    return hostnode_cpu.parse_cpuinfo(fixture_text("cpuinfo", CPUINFO[node]))
+
+
 @pytest.fixture(autouse=True)
 def mine(published):
+    MINE.cpus = {node: cpu_grain(node) for node in CPUINFO}
     MINE.asked.clear()
     MINE.published = {
         node: {k: list(v) for k, v in keys.items()} for node, keys in published.items()
@@ -500,3 +545,176 @@ def test_the_guest_clusters_own_outputs():
             "master_candidate": True, "offline": False, "drained": False,
         }
     }  # fmt: skip
+
+
+# Node groups, the cluster's CPU model at init, DRBD parameters (docs/node-bootstrap.md).
+
+GROUPED = {
+    **SETTINGS,
+    "groups": ["rack1", "rack2"],
+    "node_groups": {"hv1.ams1.example.net": "rack1", "hv2.ams1.example.net": "rack1",
+                    "hv3.ams1.example.net": "rack2"},
+}  # fmt: skip
+
+
+def test_group_plan_adds_missing_groups_then_assigns_each_group_once():
+    opts = hostnode_ganeti.options(GROUPED)
+    members = {"hv1.ams1.example.net": "default", "hv2.ams1.example.net": "default",
+               "hv3.ams1.example.net": "rack2"}  # fmt: skip
+    assert hostnode_ganeti.plan_groups(["default", "rack2"], members, opts) == [
+        ["gnt-group", "add", "rack1"],
+        ["gnt-group", "assign-nodes", "rack1", "hv1.ams1.example.net", "hv2.ams1.example.net"],
+    ]
+    placed = {**members, "hv1.ams1.example.net": "rack1", "hv2.ams1.example.net": "rack1"}
+    assert hostnode_ganeti.plan_groups(["default", "rack1", "rack2"], placed, opts) == []
+    # a node that is not a member yet gets its group at gnt-node add
+    assert hostnode_ganeti.plan_groups(["default", "rack1", "rack2"], {}, opts) == []
+    assert hostnode_ganeti.plan_add([], ["hv3.ams1.example.net"], {}, opts["node_groups"]) == [
+        ["gnt-node", "add", "--node-group=rack2", "hv3.ams1.example.net"]
+    ]
+
+
+def test_without_groups_in_pillar_nothing_is_planned():
+    opts = hostnode_ganeti.options(SETTINGS)
+    assert opts["groups"] == ["default"] and opts["node_groups"] == {}
+    assert hostnode_ganeti.plan_groups(["default"], {"hv1.ams1.example.net": "default"}, opts) == []
+
+
+def test_disk_parameters_reach_the_init_as_ganeti_takes_them():
+    settings = {**SETTINGS, "disk_parameters": {
+        "drbd": {"resync-rate": 102400, "c-max-rate": 204800, "dynamic-resync": True,
+                 "protocol": "C"},
+        "plain": {"stripes": 2}}}  # fmt: skip
+    argv = hostnode_ganeti.init_argv(hostnode_ganeti.options(settings))
+    assert argv[-3:-1] == [
+        "--disk-parameters=drbd:c-max-rate=204800,dynamic-resync=true,protocol=C,"
+        "resync-rate=102400",
+        "--disk-parameters=plain:stripes=2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"disk_parameters": {"drbd": {"resync_rate": 1}}},
+         "hostnode:node:ganeti:disk_parameters:drbd:resync_rate: not a drbd disk parameter of "
+         "Ganeti (c-delay-target, "),
+        ({"disk_parameters": {"drbd": {"resync-rate": "fast"}}},
+         "disk_parameters:drbd:resync-rate: 'fast' is not a int value"),
+        ({"disk_parameters": {"drbd": {"dynamic-resync": 1}}},
+         "disk_parameters:drbd:dynamic-resync: 1 is not a bool value"),
+        ({"disk_parameters": {"drbd": {"net-custom": "a,b"}}},
+         "disk_parameters:drbd:net-custom: 'a,b' is not a str value"),
+        ({"disk_parameters": {"rbd": {"pool": "rbd"}}},
+         "disk_parameters:rbd: not among enabled_disk_templates"),
+        ({"groups": ["rack 1"]}, "hostnode:node:ganeti:groups: 'rack 1' is not a name"),
+        ({"groups": ["rack1"], "node_groups": {"hv2.ams1.example.net": "rack9"}},
+         "hostnode:node:ganeti:node_groups:hv2.ams1.example.net: 'rack9' is not one of groups"),
+        ({"node_groups": ["hv2.ams1.example.net"]},
+         "hostnode:node:ganeti:node_groups: a mapping of node FQDN to group"),
+    ],
+)  # fmt: skip
+def test_bad_groups_and_disk_parameters_name_the_field(change, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        hostnode_ganeti.options({**SETTINGS, **change})
+
+
+def test_the_init_takes_the_model_every_node_runs_unless_pillar_sets_one(table, mine):
+    assert ganeti.init_cluster(test=True) == {"commands": [" ".join(INIT)]}
+    mine.cpus["hv3.ams1.example.net"] = cpu_grain("hv1.ams1.example.net")  # nothing changes
+    assert ganeti.init_cluster(test=True) == {"commands": [" ".join(INIT)]}
+    del mine.cpus["hv3.ams1.example.net"]
+    with pytest.raises(CommandExecutionError, match=r"mine: no hostnode_cpu from hv3\.ams1"):
+        ganeti.init_cluster()
+    assert table.calls == []
+    chosen = {**SETTINGS, "hypervisor_parameters": {"kvm": {"cpu_type": "kvm64"}}}
+    (argv,) = ganeti.init_cluster(chosen, test=True)["commands"]
+    assert "--hypervisor-parameters=kvm:cpu_type=kvm64 " in argv
+
+
+def test_node_groups_state_predicts_what_it_runs_then_nothing(table, monkeypatch):
+    monkeypatch.setitem(ganeti_state.__opts__, "test", True)
+    predicted = ganeti_state.node_groups("groups", GROUPED)
+    assert predicted["result"] is None
+    assert predicted["changes"] == {"commands": [
+        "gnt-group add rack1", "gnt-group add rack2",
+        "gnt-group assign-nodes rack1 hv1.ams1.example.net",
+    ]}  # fmt: skip
+    assert table.calls == []  # before the init: the cluster as gnt-cluster init leaves it
+    monkeypatch.setitem(ganeti_state.__opts__, "test", False)
+    ganeti.init_cluster(GROUPED)
+    applied = ganeti_state.node_groups("groups", GROUPED)
+    assert applied["result"] is True and applied["changes"] == predicted["changes"]
+    members = ganeti_state.node_member("members", settings=GROUPED)
+    assert members["changes"]["commands"] == [
+        "gnt-node add --node-group=rack1 hv2.ams1.example.net",
+        "gnt-node add --node-group=rack2 hv3.ams1.example.net",
+    ]
+    assert ganeti_state.node_groups("groups", GROUPED)["changes"] == {}
+    assert table.members == GROUPED["node_groups"]
+    table.members["hv3.ams1.example.net"] = "default"  # moved by hand: put back
+    assert ganeti_state.node_groups("groups", GROUPED)["changes"] == {
+        "commands": ["gnt-group assign-nodes rack2 hv3.ams1.example.net"]
+    }
+
+
+def test_a_joining_node_that_would_lower_the_cpu_model_is_named(table, mine, config_root):
+    mine.cpus["hv1.ams1.example.net"] = cpu_grain("hv2.ams1.example.net")
+    ganeti.init_cluster({**SETTINGS, "nodes": ["hv2.ams1.example.net"]})  # both Ice Lake
+    kvm = hostnode_ganeti.parse_ssconf_map(table.kvm.read_text())
+    assert kvm["cpu_type"] == "Cascadelake-Server-noTSX"
+    ret = ganeti_state.node_member("members", nodes=["hv3.ams1.example.net"])
+    assert ret["result"] is True and "cpu_model" not in ret["changes"]  # Ice Lake too
+    mine.cpus["hv4.ams1.example.net"] = cpu_grain("hv1.ams1.example.net")  # a Haswell
+    mine.published["hv4.ams1.example.net"] = mine.published["hv3.ams1.example.net"]
+    (line,) = ganeti_state.node_member("members", nodes=["hv4.ams1.example.net"])["changes"][
+        "cpu_model"
+    ]
+    assert line.startswith(
+        "hv4.ams1.example.net cannot run the cluster's CPU model Cascadelake-Server-noTSX (it "
+        "lacks "
+    )
+    assert line.endswith(
+        "the model all nodes share with it is Haswell-noTSX; instances cannot live-migrate to "
+        "it until gnt-cluster modify -H kvm:cpu_type=Haswell-noTSX"
+    )
+
+
+def test_group_parsers_name_the_bad_line():
+    with pytest.raises(ValueError, match=r"gnt-node list line 2: 1 columns, expected 2"):
+        hostnode_ganeti.parse_group_members("hv1.ams1.example.net|rack1\nhv2.ams1.example.net\n")
+    with pytest.raises(ValueError, match=r"gnt-group list line 1: 'rack 1' is not a name"):
+        hostnode_ganeti.parse_group_list("rack 1\n")
+    with pytest.raises(ValueError, match=r"ssconf_hvparams_kvm line 2: not 'key=value'"):
+        hostnode_ganeti.parse_ssconf_map("cpu_type=\nacpi\n")
+
+
+def test_the_guest_clusters_groups_cpu_model_and_drbd_parameters():
+    """Captured in the guest (tests/vm/jobs/ganeti.sh) after node.ganeti_cluster made rack1."""
+    groups = hostnode_ganeti.parse_group_list(fixture_text("ganeti", "group-list-one-node.txt"))
+    assert groups == ["default", "rack1"]
+    text = fixture_text("ganeti", "node-groups-one-node.txt")
+    assert hostnode_ganeti.parse_group_members(text) == {"node1.guest.example.net": "rack1"}
+    kvm = hostnode_ganeti.parse_ssconf_map(
+        fixture_text("ganeti", "ssconf-hvparams-kvm-one-node.txt")
+    )
+    assert (kvm["cpu_type"], kvm["kvm_path"], kvm["kernel_path"]) == (
+        "Opteron_G2",
+        "/usr/bin/kvm",
+        "",
+    )
+    info = hostnode_ganeti.parse_cluster_info(
+        fixture_text("ganeti", "cluster-info-cpu-type-rack1.txt")
+    )
+    assert info["Hypervisor parameters"]["kvm"]["cpu_type"] == "Opteron_G2"
+    drbd = info["Default disk parameters"]["drbd"]
+    assert (drbd["resync-rate"], drbd["c-max-rate"]) == ("40960", "102400")
+
+
+def test_groups_read_through_the_tools_or_saved_output(table, tmp_path):
+    table.groups = fixture_text("ganeti", "group-list-one-node.txt").splitlines()
+    assert ganeti.groups() == ["default", "rack1"]
+    saved = tmp_path / "node-groups.txt"
+    saved.write_text(fixture_text("ganeti", "node-groups-one-node.txt"))
+    assert ganeti.group_members(source=str(saved)) == {"node1.guest.example.net": "rack1"}
+    assert table.argvs() == [list(GROUP_LIST)]

@@ -20,9 +20,11 @@ FQDN = "node1.guest.example.net"
 INIT = (
     "gnt-cluster init --no-etc-hosts --master-netdev=br0100 --enabled-hypervisors=kvm "
     "--enabled-disk-templates=plain,drbd --vg-name=xenvg --drbd-usermode-helper=/bin/true "
-    "--nic-parameters=link=br0100 --hypervisor-parameters=kvm:initrd_path=,kernel_path= "
-    "ganeti.guest.example.net"
+    "--nic-parameters=link=br0100 "
+    "--hypervisor-parameters=kvm:cpu_type={model},initrd_path=,kernel_path= "
+    "--disk-parameters=drbd:c-max-rate=102400,resync-rate=40960 ganeti.guest.example.net"
 )
+GROUPS = ["gnt-group add rack1", f"gnt-group assign-nodes rack1 {FQDN}"]
 # What gnt-cluster verify may still report here, and why (see docs/node-bootstrap.md).
 EXPLAINED = ()
 
@@ -53,13 +55,43 @@ def test_the_highstate_prepares_what_ganeti_needs(results):
     assert "192.168.50.10 ganeti.guest.example.net ganeti" in hosts
 
 
+def cpu_model(results):
+    return json.loads(guest.result(results, "cpu-model.json"))["local"]["model"]
+
+
 def test_test_mode_predicts_the_init_the_real_run_reports(results):
     predicted = by_id(results, "salt-test.json", "hostnode-ganeti-cluster")
     applied = by_id(results, "salt-apply.json", "hostnode-ganeti-cluster")
     assert predicted["result"] is None
-    assert predicted["changes"] == {"commands": [INIT]}
+    assert predicted["changes"] == {"commands": [INIT.format(model=cpu_model(results))]}
     assert applied["result"] is True, applied["comment"]
     assert applied["changes"] == predicted["changes"]
+
+
+def test_test_mode_predicts_the_group_commands_the_real_run_reports(results):
+    predicted = by_id(results, "salt-test.json", "hostnode-ganeti-groups")
+    applied = by_id(results, "salt-apply.json", "hostnode-ganeti-groups")
+    assert predicted["result"] is None
+    assert predicted["changes"] == {"commands": GROUPS}
+    assert applied["result"] is True, applied["comment"]
+    assert applied["changes"] == predicted["changes"]
+
+
+def test_the_cluster_runs_the_computed_cpu_model_and_the_drbd_parameters(results):
+    model = cpu_model(results)
+    info = hostnode_ganeti.parse_cluster_info(guest.result(results, "cluster-info.txt"))
+    assert info["Hypervisor parameters"]["kvm"]["cpu_type"] == model
+    drbd = info["Default disk parameters"]["drbd"]
+    assert (drbd["resync-rate"], drbd["c-max-rate"]) == ("40960", "102400")
+    kvm = hostnode_ganeti.parse_ssconf_map(guest.result(results, "ssconf-hvparams-kvm.txt"))
+    assert kvm["cpu_type"] == model
+
+
+def test_the_node_is_in_the_group_pillar_names(results):
+    groups = hostnode_ganeti.parse_group_list(guest.result(results, "group-list.txt"))
+    assert sorted(groups) == ["default", "rack1"]
+    members = hostnode_ganeti.parse_group_members(guest.result(results, "node-groups.txt"))
+    assert members == {FQDN: "rack1"}
 
 
 @pytest.mark.parametrize("run", ["salt-again.json", "highstate-again.json"])

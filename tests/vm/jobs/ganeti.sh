@@ -3,7 +3,9 @@
 # the VG on /dev/vdb, a sparse 21 GiB disk: a 20 GiB one leaves a VG of 20476 MiB, below
 # the 20480 MiB gnt-cluster init wants), then a one-node Ganeti cluster formed by the ganeti
 # states (node.ganeti_cluster): test=True first, then for real, then again (nothing to change),
-# and the highstate again. gnt-cluster info, gnt-node list, ssconf_node_list and gnt-cluster
+# and the highstate again. The init's kvm:cpu_type is the model ganeti.common_cpu_model computes
+# from the node's hostnode_cpu grain in the (local) mine; pillar's group rack1 is made and the
+# node assigned to it; the DRBD disk parameters reach the init. gnt-cluster info, gnt-node list, ssconf_node_list and gnt-cluster
 # verify are saved for the unit tests' fixtures. Results go to /results.
 set -u
 out=/results
@@ -34,6 +36,8 @@ base:
 TOP
 # The packages are in the guest image already (install: false: the guest has no archive).
 cat > /tmp/salt/pillar/node.sls <<PILLAR
+mine_functions:
+  hostnode_cpu: [{mine_function: grains.get}, hostnode_cpu]
 hostnode:
   node:
     hosts:
@@ -56,7 +60,12 @@ hostnode:
       vg_name: xenvg
       drbd_usermode_helper: /bin/true
       nic_link: br0100
+      disk_parameters: {drbd: {resync-rate: 40960, c-max-rate: 102400}}
+      groups: [rack1]
+      node_groups: {$fqdn: rack1}
 PILLAR
+salt_call mine.update > $out/mine-update.json 2> $out/mine-update.err
+salt_call ganeti.common_cpu_model > $out/cpu-model.json 2> $out/cpu-model.err
 salt_call state.highstate > $out/highstate.json 2> $out/highstate.err
 salt_call state.apply node.ganeti_cluster test=True > $out/salt-test.json 2> $out/salt-test.err
 salt_call state.apply node.ganeti_cluster > $out/salt-apply.json 2> $out/salt-apply.err
@@ -68,6 +77,9 @@ gnt-cluster info > $out/cluster-info.txt 2>&1
 gnt-node list --no-headers --separator='|' -o name,pip,sip,master_candidate,offline,drained \
   > $out/node-list.txt 2>&1
 cp /var/lib/ganeti/ssconf_node_list $out/ssconf-node-list.txt 2>> $out/ganeti-logs.txt
+gnt-group list --no-headers --separator='|' -o name > $out/group-list.txt 2>&1
+gnt-node list --no-headers --separator='|' -o name,group > $out/node-groups.txt 2>&1
+cp /var/lib/ganeti/ssconf_hvparams_kvm $out/ssconf-hvparams-kvm.txt 2>> $out/ganeti-logs.txt
 gnt-cluster verify > $out/verify.txt 2>&1
 echo "verify exit $?" >> $out/verify.txt
 ls /var/log/ganeti >> $out/ganeti-logs.txt 2>&1

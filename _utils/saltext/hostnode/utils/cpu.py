@@ -169,8 +169,20 @@ def common_model(cpus):
     return {"model": FLOOR, "vendor": None, "blocked": blocked, "note": note}
 
 
-def hypervisor_option(model):
-    """The ``gnt-cluster init``/``modify`` option that sets the KVM guests' CPU model."""
-    if not model or any(c.isspace() or c in ",=" for c in model):
-        raise ValueError(f"cpu model: not a QEMU model name: {model!r}")
-    return ["-H", f"kvm:cpu_type={model}"]
+def lowered_by(model, members, joining):
+    """
+    The joining nodes (``{node: cpu}``) that cannot run the cluster's model, a QEMU named model
+    of these tables (any other, e.g. ``host`` or none, is not judged), each with the flags it
+    lacks and the model the cluster's nodes and it have in common::
+
+        [{"node": "hv3", "model": "Haswell", "lacks": ["avx2", ...], "common": "IvyBridge"}]
+    """
+    named = [entry for entries in qemu_cpu_models.MODELS.values() for entry in entries]
+    features = next((entry[2] for entry in named if entry[0] == model), None)
+    if features is None:
+        return []
+    return [
+        {"node": node, "model": model, "lacks": lacks,
+         "common": common_model({**members, node: joining[node]})["model"]}
+        for node, lacks in _missing(features, joining).items()
+    ]  # fmt: skip

@@ -1,9 +1,9 @@
 """
-Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info`` and ``gnt-node list``
-output, the cluster options taken from pillar, and the plans (argv lists) that initialise a
-cluster and add the nodes that are not members yet; the SSH keys a join needs (public key lines,
-Ganeti's known_hosts) and the replication network's don't-fragment ping. Pure: nothing here runs
-a command.
+Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info``, ``gnt-node list``
+and ``gnt-group list`` output, the cluster options taken from pillar, and the plans (argv lists)
+that initialise a cluster, give it its node groups and add the nodes that are not members yet;
+the SSH keys a join needs (public key lines, Ganeti's known_hosts) and the replication network's
+don't-fragment ping. Pure: nothing here runs a command.
 """
 
 import base64
@@ -15,6 +15,22 @@ from saltext.hostnode.utils import node as hostnode_node
 
 # The fields hostnode asks gnt-node list for, in this order (lib/query.py names them).
 NODE_FIELDS = ("name", "pip", "sip", "master_candidate", "offline", "drained")
+GROUP_FIELDS = ("name", "group")
+# The group gnt-cluster init puts the master in (src/Ganeti/Constants.hs initialNodeGroupName).
+INITIAL_GROUP = "default"
+# The disk parameters of each disk template and their types: Ganeti's DISK_DT_DEFAULTS and
+# DISK_DT_TYPES (src/Ganeti/Constants.hs diskDtDefaults, diskDtTypes); gnt-cluster init refuses
+# any other name.
+DISK_PARAMETERS = {
+    "drbd": {"resync-rate": int, "data-stripes": int, "meta-stripes": int,
+             "disk-barriers": str, "meta-barriers": bool, "metavg": str, "disk-custom": str,
+             "net-custom": str, "protocol": str, "dynamic-resync": bool, "c-plan-ahead": int,
+             "c-fill-target": int, "c-delay-target": int, "c-max-rate": int, "c-min-rate": int},
+    "plain": {"stripes": int},
+    "ext": {"access": str},
+    "rbd": {"pool": str, "access": str, "user-id": str},
+    "gluster": {"access": str, "host": str, "volume": str, "port": int},
+}  # fmt: skip
 SEPARATOR = "|"
 _BARE_ITEM = re.compile(r"^(?P<indent> *)- (?P<value>[^:]*)$")
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<item>- )?(?P<key>[^:]+):(?: +(?P<value>.*))?$")
@@ -22,6 +38,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,126}$")
 _HELPER = re.compile(r"^/[A-Za-z0-9_./+-]+$")
 # A hypervisor parameter's value on gnt-cluster's command line (`-H kvm:key=value,...`).
 _PARAMETER_VALUE = re.compile(r"^[A-Za-z0-9_./+:-]*$")
+# A disk parameter's string value (`-D drbd:disk-custom=--al-extents 3389,...`): no , or =.
+_DISK_VALUE = re.compile(r"^[A-Za-z0-9_./+: -]*$")
 # The public key types sshd offers as host keys and Ganeti uses for root (ssh-keygen -t).
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
              "ssh-rsa", "ssh-dss")  # fmt: skip
@@ -128,6 +146,44 @@ def parse_node_list(text, fields=NODE_FIELDS, separator=SEPARATOR):
     return nodes
 
 
+def parse_group_list(text):
+    """
+    The group names of ``gnt-group list --no-headers --separator=| -o name``, one a line::
+
+        default
+        rack1
+
+    ValueError names a line that is not a group name.
+    """
+    return parse_ssconf_list(text, "gnt-group list")
+
+
+def parse_group_members(text):
+    """
+    ``gnt-node list --no-headers --separator=| -o name,group`` as ``{node: group}``::
+
+        node1.guest.example.net|rack1
+
+    A line with another number of columns raises ValueError naming it.
+    """
+    rows = parse_node_list(text, GROUP_FIELDS)
+    return {name: row["group"] for name, row in rows.items()}
+
+
+def parse_ssconf_map(text, name="ssconf_hvparams_kvm"):
+    """An ssconf file of ``key=value`` lines (``ssconf_hvparams_kvm``) as a dict; ValueError
+    names a line without ``=``."""
+    found = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise ValueError(f"{name} line {number}: not 'key=value': {line!r}")
+        key, value = line.split("=", 1)
+        found[key.strip()] = value.strip()
+    return found
+
+
 def parse_ssconf_list(text, name="ssconf_node_list"):
     """The names of an ssconf list file (one a line, as the master writes it); ValueError names
     the line that is not a name."""
@@ -135,7 +191,7 @@ def parse_ssconf_list(text, name="ssconf_node_list"):
     for number, line in enumerate(text.splitlines(), 1):
         item = line.strip()
         if item and not _NAME.match(item):
-            raise ValueError(f"{name} line {number}: {line!r} is not a node name")
+            raise ValueError(f"{name} line {number}: {line!r} is not a name")
         if item:
             names.append(item)
     return names
@@ -164,7 +220,9 @@ def options(settings):
     master_netdev, enabled_hypervisors, enabled_disk_templates, vg_name (null for no LVM),
     drbd_usermode_helper (null without drbd), nic_link, nodes (FQDNs of the other nodes),
     secondary_ips ({FQDN: IP} of the master and every node, or empty) and replication
-    ({network, nic, mtu}: see ``_replication``).
+    ({network, nic, mtu}: see ``_replication``), groups (node group names), node_groups
+    ({FQDN: group}) and disk_parameters ({template: {parameter: value}}, values as
+    gnt-cluster takes them).
     """
     if not isinstance(settings, dict):
         raise ValueError(f"hostnode:node:ganeti: a mapping, got {settings!r}")
@@ -200,11 +258,62 @@ def options(settings):
         field + "hypervisor_parameters",
     )  # fmt: skip
     opts["replication"] = _replication(settings.get("replication") or {}, field + "replication")
+    opts["disk_parameters"] = _disk_parameters(
+        settings.get("disk_parameters") or {}, templates, field + "disk_parameters"
+    )
+    opts["groups"] = _names(settings.get("groups") or [INITIAL_GROUP], field + "groups")
+    opts["node_groups"] = _node_groups(
+        settings.get("node_groups") or {}, opts["groups"], field + "node_groups"
+    )
     opts["secondary_ips"] = _secondary_ips(
         settings.get("secondary_ips") or {}, [opts["master"], *opts["nodes"]],
         opts["replication"]["network"], field + "secondary_ips",
     )  # fmt: skip
     return opts
+
+
+def _node_groups(value, groups, field):
+    """{FQDN: group} of nodes whose group pillar names; each group one of groups."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{field}: a mapping of node FQDN to group, got {value!r}")
+    checked = {}
+    for name, group in value.items():
+        node = hostnode_node.fqdn(name, field)
+        if group not in groups:
+            raise ValueError(f"{field}:{node}: {group!r} is not one of groups {groups}")
+        checked[node] = group
+    return checked
+
+
+def _disk_parameters(value, templates, field):
+    """{template: {parameter: value}} of enabled disk templates, each parameter one Ganeti
+    knows for its template (DISK_PARAMETERS) with a value of its type, as a string."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{field}: a mapping of disk template to parameters, got {value!r}")
+    checked = {}
+    for template, parameters in value.items():
+        if template not in templates:
+            raise ValueError(f"{field}:{template}: not among enabled_disk_templates {templates}")
+        if not isinstance(parameters, dict):
+            raise ValueError(f"{field}:{template}: a mapping of parameters, got {parameters!r}")
+        known = DISK_PARAMETERS.get(template, {})
+        for key, item in parameters.items():
+            where = f"{field}:{template}:{key}"
+            if key not in known:
+                raise ValueError(f"{where}: not a {template} disk parameter of Ganeti "
+                                 f"({', '.join(sorted(known)) or 'it has none'})")  # fmt: skip
+            checked.setdefault(template, {})[key] = _disk_value(item, known[key], where)
+    return checked
+
+
+def _disk_value(item, kind, where):
+    if kind is bool and isinstance(item, bool):
+        return str(item).lower()
+    if kind is int and isinstance(item, int) and not isinstance(item, bool) and item >= 0:
+        return str(item)
+    if kind is str and isinstance(item, str) and _DISK_VALUE.match(item):
+        return item
+    raise ValueError(f"{where}: {item!r} is not a {kind.__name__} value Ganeti takes here")
 
 
 def _replication(value, field):
@@ -290,6 +399,9 @@ def init_argv(opts):
     for hypervisor, parameters in sorted(opts["hypervisor_parameters"].items()):
         pairs = ",".join(f"{key}={value}" for key, value in sorted(parameters.items()))
         argv.append(f"--hypervisor-parameters={hypervisor}:{pairs}")
+    for template, parameters in sorted(opts["disk_parameters"].items()):
+        pairs = ",".join(f"{key}={value}" for key, value in sorted(parameters.items()))
+        argv.append(f"--disk-parameters={template}:{pairs}")
     argv.append(opts["cluster_name"])
     return argv
 
@@ -311,19 +423,56 @@ def plan_init(initialised, opts, name=None, held=None):
     return [] if initialised else [init_argv(opts)]
 
 
-def plan_add(members, wanted, secondary_ips=None):
+def needs_cpu_type(opts):
+    """Whether the init must be given the KVM guests' CPU model: KVM is enabled and pillar's
+    hypervisor_parameters set none (the site's choice wins)."""
+    kvm = opts["hypervisor_parameters"].get("kvm", {})
+    return "kvm" in opts["enabled_hypervisors"] and "cpu_type" not in kvm
+
+
+def with_cpu_type(opts, model):
+    """The options with the KVM hypervisor parameter ``cpu_type`` model."""
+    kvm = {**opts["hypervisor_parameters"].get("kvm", {}), "cpu_type": model}
+    return {**opts, "hypervisor_parameters": {**opts["hypervisor_parameters"], "kvm": kvm}}
+
+
+def plan_add(members, wanted, secondary_ips=None, node_groups=None):
     """
     ``gnt-node add`` for each wanted node (in order) that is not a member, with its secondary
-    IP when secondary_ips ({FQDN: IP}) has one; [] when all are members. Host key checking stays
-    on (Ganeti's default): the master's Ganeti known_hosts must hold the node's keys
-    (``plan_known_hosts``).
+    IP when secondary_ips ({FQDN: IP}) has one and its group when node_groups ({FQDN: group})
+    has one; [] when all are members. Host key checking stays on (Ganeti's default): the
+    master's Ganeti known_hosts must hold the node's keys (``plan_known_hosts``).
     """
     known = {m.lower() for m in members}
     plan = []
     for node in wanted:
         if node.lower() not in known:
             ip = (secondary_ips or {}).get(node)
-            plan.append(["gnt-node", "add", *([f"--secondary-ip={ip}"] if ip else []), node])
+            group = (node_groups or {}).get(node)
+            options = [*([f"--secondary-ip={ip}"] if ip else []),
+                       *([f"--node-group={group}"] if group else [])]  # fmt: skip
+            plan.append(["gnt-node", "add", *options, node])
+    return plan
+
+
+def plan_groups(groups, members, opts):
+    """
+    The commands that give the cluster the options' groups and put each member (members:
+    ``{node: group}``, as ``parse_group_members`` reads them) that node_groups names in its
+    group: ``gnt-group add`` per missing group (groups: the existing ones), then one
+    ``gnt-group assign-nodes`` per group for the members elsewhere. Nodes that are not members
+    get their group when added (``plan_add``); groups and nodes pillar does not name are left
+    alone. [] when all is as wanted.
+    """
+    existing = set(groups)
+    plan = [["gnt-group", "add", group] for group in opts["groups"] if group not in existing]
+    current = {node.lower(): group for node, group in members.items()}
+    moving = {}
+    for node, group in sorted(opts["node_groups"].items()):
+        if current.get(node.lower(), group) != group:
+            moving.setdefault(group, []).append(node)
+    plan += [["gnt-group", "assign-nodes", group, *moving[group]]
+             for group in opts["groups"] if group in moving]  # fmt: skip
     return plan
 
 
