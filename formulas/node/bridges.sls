@@ -4,7 +4,7 @@
 {%- set bridges = node.bridges %}
 
 hostnode-node-bridges:
-  node.bridges:
+  bridges.managed:
     - bond: {{ bridges.bond | json }}
     - vlans: {{ bridges.vlans | json }}
     - mac: {{ bridges.mac | json }}

@@ -89,7 +89,7 @@ NOT_HERE = {
     "ganeti.ams1.example.net: 10.1.0.10}'": CHANGES,
     "salt '*' node.kernel_modules '{drbd: {options: {minor_count: 255, "
     "usermode_helper: /bin/true}}}'": CHANGES,
-    "salt 'hv*' node.bridges bond0 '[100, 200]' test=True": NO_BOND,
+    "salt 'hv*' bridges.converge bond0 '[100, 200]' test=True": NO_BOND,
     "salt 'hv*' node.volume_group_check xenvg '[/dev/sdb]'": "needs the disk /dev/sdb",
     "salt 'hv*' node.volume_group xenvg '[/dev/sdb, /dev/sdc]' test=True": "needs the disks",
     "salt -G 'hostnode_openvz:role:hardware_node' beancounters.read": NO_OPENVZ,
