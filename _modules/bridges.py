@@ -14,6 +14,7 @@ The virtual name is ``bridges``: Salt's own ``bridge`` module (brctl) keeps its 
 
 import glob
 import os
+import re
 import tempfile
 
 import salt.utils.path
@@ -27,12 +28,14 @@ saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effe
 from saltext.hostnode.utils import bond as hostnode_bond
 from saltext.hostnode.utils import bridge as hostnode_bridge
 from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import ethtool as hostnode_ethtool
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import netbackend as hostnode_netbackend
 from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "bridges"
 
+_SLS = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 BRIDGE_FILE_GLOBS = (
     "etc/network/interfaces.d/hostnode-bridge-*",
     "etc/netplan/90-hostnode-bridge-*.yaml",
@@ -81,10 +84,13 @@ def _files(plans):
             for plan in plans}  # fmt: skip
 
 
-def converge(bond, vlans, mac="stable", seed=None, persist=True, backend=None, test=False):
+def converge(
+    bond, vlans, mac="stable", seed=None, offloads=None, persist=True, backend=None, test=False
+):
     """
     A bridge per VLAN (``br0100`` for 100) whose port is the VLAN device on bond
-    (``bond0.100``), with a pinned MAC, live and for the network backend.
+    (``bond0.100``), with a pinned MAC and the port's offloads as wanted, live and for the
+    network backend.
 
     vlans
         VLAN ids (``[100, 200]``) or ``{id: {mac: ...}}``; ``null`` in the list is an untagged
@@ -95,8 +101,13 @@ def converge(bond, vlans, mac="stable", seed=None, persist=True, backend=None, t
         and the bridge name, see ``bond.stable_mac``), ``port`` (the bond's own MAC, pinned by
         the bonding formula) or an explicit MAC for a single bridge.
 
-    Returns ``{"links": {bridge: {created, mac, port}}, "files": {path: diff}}`` with what
-    changes.
+    offloads
+        ``{offload: true|false}`` for every bridge port (``rx``, ``tx``, ``tso``, ``gso``,
+        ``gro``, ``lro``, named as ``ethtool -K`` names them), set with ``ethtool -K`` where
+        they differ; none (the default) leaves the ports' offloads alone.
+
+    Returns ``{"links": {bridge: {created, mac, port}}, "offloads": {port: {offload: {old,
+    new}}}, "files": {path: diff}}`` with what changes (``old`` None: the port is created).
 
     CLI Example:
 
@@ -104,29 +115,136 @@ def converge(bond, vlans, mac="stable", seed=None, persist=True, backend=None, t
 
         salt 'hv*' bridges.converge bond0 '[100, 200]' test=True
         salt 'hv*' bridges.converge bond0 '{100: {mac: "02:00:00:00:01:00"}}'
+        salt 'hv*' bridges.converge bond0 '[100]' offloads='{gro: false, gso: false, tso: false}'
     """
     hostnode_validate.interface_name(bond, "bond")
+    wanted = _offloads(offloads)
     links = _links()
     items = hostnode_bridge.wanted(bond, *_vlans_and_macs(bond, vlans, mac, seed, links))
-    problems = hostnode_bridge.problems(links, items)
+    features = {i["port"]: _features(i["port"]) for i in items if wanted and i["port"] in links}
+    problems = hostnode_bridge.problems(links, items) + _offload_problems(features, wanted)
     if problems:
         raise CommandExecutionError("; ".join(problems) + " (nothing changed)")
     commands = hostnode_bridge.plan(links, items)
-    file_plans = _bridge_file_plans(items, backend) if persist else []
+    file_plans = _bridge_file_plans(items, wanted, backend) if persist else []
     changes = _bridge_changes(links, _predicted(links, items) if commands else links, items,
+                              features, _predicted_features(items, features, wanted), wanted,
                               file_plans)  # fmt: skip
     if test or not changes:
         return changes
     done = []
-    for argv in commands:
-        try:
+    try:
+        for argv in commands:
             _run(argv)
-        except CommandExecutionError as exc:
-            info = _bridge_changes(links, _links(), items, [])
-            raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
-        done.append(argv)
+            done.append(argv)
+        _set_offloads(items, wanted)
+    except CommandExecutionError as exc:
+        after = _links()
+        info = _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
+                               wanted, [])  # fmt: skip
+        raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
     _write(file_plans)
-    return _bridge_changes(links, _links(), items, file_plans)
+    after = _links()
+    return _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
+                           wanted, file_plans)  # fmt: skip
+
+
+def offloads(port, source=None):
+    """
+    The offloads hostnode sets (``rx``, ``tx``, ``tso``, ``gso``, ``gro``, ``lro``) of port as
+    ``{offload: {"on": bool, "fixed": bool}}`` (fixed: its driver does not let them change),
+    read with ``ethtool -k``, or from source, a saved ``ethtool -k`` output.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' bridges.offloads bond0.100
+        salt-call bridges.offloads bond0.100 source=/tmp/bundle/ethtool-k.txt
+    """
+    hostnode_validate.interface_name(port, "port")
+    if source:
+        features = hostnode_files.parse_source(
+            source, hostnode_ethtool.parse_features, "ethtool -k output"
+        )
+    else:
+        features = _features(port)
+    return {name: features[feature] for name, feature in hostnode_ethtool.OFFLOADS.items()
+            if feature in features}  # fmt: skip
+
+
+def kernel_profile(netfilter, kernel_modules, sysctl, formulas):
+    """
+    The node's kernel modules and sysctl profile (the node formula's ``kernel_modules`` and
+    ``sysctl``) as ``{"kernel_modules": ..., "sysctl": ...}``: on a node whose formulas include
+    ``node.bridges``, with br_netfilter loaded and ``net.bridge.bridge-nf-call-iptables``,
+    ``-ip6tables`` and ``-arptables`` at 0 (netfilter false: bridged traffic bypasses the
+    host's firewall chains) or 1 (netfilter true); unchanged on other nodes. The node formula's
+    kernel.sls passes the result to ``node.kernel_modules`` and ``node.sysctl``, whose files
+    load the module at boot before the keys are set (systemd-modules-load, then
+    systemd-sysctl). Nothing is read or changed here.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv*' bridges.kernel_profile false '{}' '{vm.swappiness: 10}' '[node.bridges]'
+    """
+    names = hostnode_validate.as_list(formulas, "formulas")
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not _SLS.match(name):
+            raise SaltInvocationError(f"formulas:{index}: {name!r} is not an SLS name")
+    kernel_modules, sysctl = kernel_modules or {}, sysctl or {}
+    # What is not a mapping the node's own states refuse, naming the pillar key.
+    if "node.bridges" not in names or not isinstance(kernel_modules, dict) \
+            or not isinstance(sysctl, dict):  # fmt: skip
+        return {"kernel_modules": kernel_modules, "sysctl": sysctl}
+    return hostnode_bridge.kernel_profile(netfilter, kernel_modules, sysctl)
+
+
+def _offloads(offloads):
+    try:
+        return hostnode_ethtool.offloads(offloads, "offloads")
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+
+
+def _features(port):
+    if not salt.utils.path.which("ethtool"):
+        raise CommandExecutionError("offloads: ethtool (package ethtool) is not installed")
+    try:
+        return hostnode_ethtool.parse_features(_run(["ethtool", "-k", port]))
+    except ValueError as exc:
+        raise CommandExecutionError(f"ethtool -k {port}: {exc}") from None
+
+
+def _offload_problems(features, wanted):
+    return [problem for port, found in features.items()
+            for problem in hostnode_ethtool.problems(port, found, wanted)]  # fmt: skip
+
+
+def _predicted_features(items, features, wanted):
+    """What the ports' features read after a run; a port created then reads as wanted."""
+    created = {
+        feature: {"on": None, "fixed": False} for feature in hostnode_ethtool.OFFLOADS.values()
+    }
+    return {i["port"]: hostnode_ethtool.predicted(features.get(i["port"], created), wanted)
+            for i in items if wanted}  # fmt: skip
+
+
+def _set_offloads(items, wanted):
+    for port in (i["port"] for i in items if wanted):
+        features = _features(port)
+        problems = hostnode_ethtool.problems(port, features, wanted)
+        if problems:
+            raise CommandExecutionError("; ".join(problems))
+        argv = hostnode_ethtool.plan(port, features, wanted)
+        if argv:
+            _run(argv)
+
+
+def _port_features(items, wanted, links):
+    return {i["port"]: _features(i["port"]) for i in items if wanted and i["port"] in links}
 
 
 def _links():
@@ -184,23 +302,34 @@ def _predicted(links, items):
     return after
 
 
-def _bridge_changes(before, after, items, file_plans):
+def _bridge_changes(before, after, items, features, after_features, wanted, file_plans):
     changes = {}
     links = hostnode_bridge.changes(before, after, items)
     if links:
         changes["links"] = links
+    offloads = {}
+    for port, found in after_features.items():
+        if port in features:
+            entry = hostnode_ethtool.changes(features[port], found, wanted)
+        else:
+            entry = {name: {"old": None, "new": found[hostnode_ethtool.OFFLOADS[name]]["on"]}
+                     for name in sorted(wanted)}  # fmt: skip
+        if entry:
+            offloads[port] = entry
+    if offloads:
+        changes["offloads"] = offloads
     if file_plans:
         changes["files"] = _files(file_plans)
     return changes
 
 
-def _bridge_file_plans(items, backend):
+def _bridge_file_plans(items, offloads, backend):
     root = _config_root()
     wanted = {}
     if items:
         backend = hostnode_netbackend.chosen(backend, root)
         bond_network = _bond_network(root, items[0]["link"]) if backend == "networkd" else None
-        wanted = hostnode_bridge.render(backend, items, bond_network)
+        wanted = hostnode_bridge.render(backend, items, bond_network, offloads)
     found = (glob.glob(os.path.join(root, pattern)) for pattern in BRIDGE_FILE_GLOBS)
     owned = {os.path.relpath(path, root) for paths in found for path in paths}
     plans = [_file_plan(relative, wanted.get(relative)) for relative in sorted(set(wanted) | owned)]
@@ -231,9 +360,12 @@ def _validate(backend, plan, items, root):
         with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:
             copy = os.path.join(scratch, "interfaces")
             hostnode_files.replace(copy, plan["new"])
-            for item in items:
-                _checked(plan["path"], ["ifquery", "-i", copy, item["bridge"]])
-    elif backend == "netplan" and salt.utils.path.which("netplan"):
+            stanzas = re.findall(r"^iface (\S+)", plan["new"], re.MULTILINE)
+            for interface in dict.fromkeys(stanzas):
+                _checked(plan["path"], ["ifquery", "-i", copy, interface])
+    elif (
+        backend == "netplan" and plan["path"].endswith(".yaml") and salt.utils.path.which("netplan")
+    ):
         with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:
             folder = os.path.join(root, "etc/netplan")
             for entry in sorted(os.listdir(folder)):

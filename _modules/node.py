@@ -22,8 +22,10 @@ import saltext.hostnode
 
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
+from saltext.hostnode.utils import bridge as hostnode_bridge
 from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import disks as hostnode_disks
+from saltext.hostnode.utils import ethtool as hostnode_ethtool
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import node as hostnode_node
 from saltext.hostnode.utils import validate as hostnode_validate
@@ -534,7 +536,9 @@ def preflight(settings, formulas=()):
 
     Also checked: AnyIP prefixes (pillar ``hostnode:anyip:prefixes``) must not overlap a storage
     subnet (``hostnode:storage_net:subnets``) nor hold a node address (``addresses``, and the
-    node's own line of ``hosts``); the volume group's devices must be free.
+    node's own line of ``hosts``); the volume group's devices must be free; the bridge ports'
+    offloads (``hostnode:node:bridges:offloads``) name known offloads with true or false, and
+    ``hostnode:node:bridges:netfilter`` is a boolean that owns the bridge-nf sysctl keys.
 
     CLI Example:
 
@@ -566,6 +570,7 @@ def preflight(settings, formulas=()):
         problems = hostnode_node.pillar_problems(anyip, subnets, addresses, sysctl, storage_node)
     except (ValueError, SaltInvocationError) as exc:
         raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
+    problems += _bridges_problems(settings, formulas)
     problems += _volume_group_problems(settings.get("lvm") or {})
     if problems:
         raise CommandExecutionError("pillar refused, nothing changed: " + "; ".join(problems))
@@ -574,6 +579,24 @@ def preflight(settings, formulas=()):
 
 def _listed(key, values):
     return {f"{key}:{index}": value for index, value in enumerate(values or [])}
+
+
+def _bridges_problems(settings, formulas):
+    """The bridge ports' offloads and the netfilter switch; the bridge-nf keys are netfilter's."""
+    key = "hostnode:node:bridges"
+    bridges = settings.get("bridges") or {}
+    problems = []
+    try:
+        hostnode_ethtool.offloads(bridges.get("offloads"), f"{key}:offloads")
+    except ValueError as exc:
+        problems.append(str(exc))
+    if not isinstance(bridges.get("netfilter", False), bool):
+        problems.append(f"{key}:netfilter: true or false, got {bridges['netfilter']!r}")
+    if "node.bridges" in formulas:
+        problems += [f"hostnode:node:sysctl:{name}: set by {key}:netfilter"
+                     for name in hostnode_bridge.NETFILTER_KEYS
+                     if name in (settings.get("sysctl") or {})]  # fmt: skip
+    return problems
 
 
 def _volume_group_problems(lvm):

@@ -26,10 +26,11 @@ def __virtual__():
     return __virtualname__
 
 
-def managed(name, bond, vlans, mac="stable", seed=None, persist=True, backend=None):
+def managed(name, bond, vlans, mac="stable", seed=None, offloads=None, persist=True, backend=None):
     """
-    A bridge per VLAN on bond, with a pinned MAC, live and for the network backend; ``vlans:
-    []`` removes hostnode's boot-time files of the bridges (what is live stays until reboot).
+    A bridge per VLAN on bond, with a pinned MAC and its port's offloads (``{gro: false, ...}``;
+    none leaves them alone), live and for the network backend; ``vlans: []`` removes hostnode's
+    boot-time files of the bridges (what is live stays until reboot).
 
     .. code-block:: yaml
 
@@ -38,9 +39,12 @@ def managed(name, bond, vlans, mac="stable", seed=None, persist=True, backend=No
             - bond: bond0
             - vlans: [100, 200]
             - mac: stable
+            - offloads: {gro: false, gso: false, tso: false}
     """
 
     def converge(test):
-        return __salt__["bridges.converge"](bond, vlans, mac, seed, persist, backend, test=test)
+        return __salt__["bridges.converge"](
+            bond, vlans, mac, seed, offloads=offloads, persist=persist, backend=backend, test=test
+        )
 
     return hostnode_state.run(name, converge, bool(__opts__["test"]), f"The bridges on {bond}")

@@ -33,6 +33,7 @@ SOURCES = {
     "/tmp/bundle/multipath-ll.txt": "multipath/ll-healthy.txt",
     "/tmp/bundle/user_beancounters": "beancounters/forum-ct70160-failcnt.txt",
     "/tmp/gnt-cluster-info.txt": "ganeti/cluster-info-one-node.txt",
+    "/tmp/bundle/ethtool-k.txt": "ethtool/k-veth-fresh.txt",
 }
 
 CHANGES = "changes the node (no test=True)"
@@ -90,6 +91,9 @@ NOT_HERE = {
     "salt '*' node.kernel_modules '{drbd: {options: {minor_count: 255, "
     "usermode_helper: /bin/true}}}'": CHANGES,
     "salt 'hv*' bridges.converge bond0 '[100, 200]' test=True": NO_BOND,
+    "salt 'hv*' bridges.converge bond0 '[100]' offloads='{gro: false, gso: false, tso: false}' "
+    "test=True": NO_BOND,
+    "salt 'hv*' bridges.offloads bond0.100": NO_BOND,
     "salt 'hv*' node.volume_group_check xenvg '[/dev/sdb]'": "needs the disk /dev/sdb",
     "salt 'hv*' node.volume_group xenvg '[/dev/sdb, /dev/sdc]' test=True": "needs the disks",
     "salt -G 'hostnode_openvz:role:hardware_node' beancounters.read": NO_OPENVZ,
