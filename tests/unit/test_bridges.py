@@ -148,3 +148,15 @@ def test_without_ethtool_wanted_offloads_fail_naming_the_package(tmp_path, monke
     monkeypatch.setattr(bridges.salt.utils.path, "which", lambda name: None)
     with pytest.raises(CommandExecutionError, match=r"ethtool \(package ethtool\)"):
         bridges.offloads("v0")
+
+
+def test_the_guests_virtio_nic_reads_with_its_fixed_features():
+    found = features("k-virtio-guest.txt")
+    assert found["rx-checksumming"] == {"on": True, "fixed": True}
+    assert found["tx-tcp-segmentation"] == {"on": False, "fixed": True}
+    assert found["generic-receive-offload"] == {"on": True, "fixed": False}
+    assert hostnode_ethtool.problems("eth0", found, {"tso": True, "rx": False}) == [
+        "eth0: rx is fixed on by its driver",
+        "eth0: tso is fixed off by its driver",
+    ]
+    assert hostnode_ethtool.plan("eth0", found, OFF) == ["ethtool", "-K", "eth0", "gro", "off"]
