@@ -107,7 +107,8 @@ def converge(
         they differ; none (the default) leaves the ports' offloads alone.
 
     Returns ``{"links": {bridge: {created, mac, port}}, "offloads": {port: {offload: {old,
-    new}}}, "files": {path: diff}}`` with what changes (``old`` None: the port is created).
+    new}}}, "files": {path: diff}}`` with what changes (offloads as requested of the NIC, see
+    ``offloads``; ``old`` None: the port is created).
 
     CLI Example:
 
@@ -152,8 +153,10 @@ def converge(
 def offloads(port, source=None):
     """
     The offloads hostnode sets (``rx``, ``tx``, ``tso``, ``gso``, ``gro``, ``lro``) of port as
-    ``{offload: {"on": bool, "fixed": bool}}`` (fixed: its driver does not let them change),
-    read with ``ethtool -k``, or from source, a saved ``ethtool -k`` output.
+    ``{offload: {"on": bool, "requested": bool, "fixed": bool}}`` (on: what the NIC does;
+    requested: what was asked, which differs while another feature holds it off; fixed: its
+    driver does not let it change), read with ``ethtool -k``, or from source, a saved
+    ``ethtool -k`` output.
 
     CLI Example:
 
@@ -226,7 +229,8 @@ def _offload_problems(features, wanted):
 def _predicted_features(items, features, wanted):
     """What the ports' features read after a run; a port created then reads as wanted."""
     created = {
-        feature: {"on": None, "fixed": False} for feature in hostnode_ethtool.OFFLOADS.values()
+        feature: {"on": None, "requested": None, "fixed": False}
+        for feature in hostnode_ethtool.OFFLOADS.values()
     }
     return {i["port"]: hostnode_ethtool.predicted(features.get(i["port"], created), wanted)
             for i in items if wanted}  # fmt: skip
@@ -312,7 +316,7 @@ def _bridge_changes(before, after, items, features, after_features, wanted, file
         if port in features:
             entry = hostnode_ethtool.changes(features[port], found, wanted)
         else:
-            entry = {name: {"old": None, "new": found[hostnode_ethtool.OFFLOADS[name]]["on"]}
+            entry = {name: {"old": None, "new": found[hostnode_ethtool.OFFLOADS[name]]["requested"]}
                      for name in sorted(wanted)}  # fmt: skip
         if entry:
             offloads[port] = entry

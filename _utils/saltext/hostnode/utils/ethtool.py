@@ -40,8 +40,10 @@ _FEATURE = re.compile(
 
 def parse_features(text):
     """
-    ``ethtool -k <nic>`` as ``{feature: {"on": bool, "fixed": bool}}`` (sub-features too); lines
-    starting with ``#`` (a fixture's note) are skipped::
+    ``ethtool -k <nic>`` as ``{feature: {"on": bool, "requested": bool, "fixed": bool}}``
+    (sub-features too): ``on`` what the NIC does, ``requested`` what was asked for (ethtool's
+    ``[requested on]`` note when the two differ, a feature held off by another), ``fixed`` its
+    driver's ``[fixed]``. Lines starting with ``#`` (a fixture's note) are skipped::
 
         Features for v0:
         rx-checksumming: on
@@ -60,7 +62,10 @@ def parse_features(text):
         match = _FEATURE.match(line)
         if not match:
             raise ValueError(f"line {number}: not ethtool -k output")
-        features[match[1]] = {"on": match[2] == "on", "fixed": match[3] == "fixed"}
+        on = match[2] == "on"
+        requested = {"requested on": True, "requested off": False, "not requested": False}
+        features[match[1]] = {"on": on, "requested": requested.get(match[3], on),
+                              "fixed": match[3] == "fixed"}  # fmt: skip
     return features
 
 
@@ -93,24 +98,32 @@ def problems(port, features, wanted):
 
 
 def plan(port, features, wanted):
-    """The ``ethtool -K`` argv setting what differs (``[]`` when nothing does)."""
+    """
+    The ``ethtool -K`` argv requesting what differs (``[]`` when nothing does): a feature held
+    off by another but still requested on is asked off too, as the boot's settings do, so it
+    stays off when the other comes back.
+    """
     settings = [word for name, on in sorted(wanted.items())
-                if features[OFFLOADS[name]]["on"] != on for word in (name, _word(on))]  # fmt: skip
+                if features[OFFLOADS[name]]["requested"] != on
+                for word in (name, _word(on))]  # fmt: skip
     return ["ethtool", "-K", port, *settings] if settings else []
 
 
 def changes(before, after, wanted):
-    """``{offload: {"old": bool, "new": bool}}`` for the wanted offloads that differ."""
-    return {name: {"old": before[OFFLOADS[name]]["on"], "new": after[OFFLOADS[name]]["on"]}
-            for name in sorted(wanted)
-            if before[OFFLOADS[name]]["on"] != after[OFFLOADS[name]]["on"]}  # fmt: skip
+    """``{offload: {"old": bool, "new": bool}}``: the wanted offloads whose request changed."""
+    found = {}
+    for name in sorted(wanted):
+        old, new = (features[OFFLOADS[name]]["requested"] for features in (before, after))
+        if old != new:
+            found[name] = {"old": old, "new": new}
+    return found
 
 
 def predicted(features, wanted):
-    """features as they read once plan's command ran."""
+    """features as they read once plan's command ran (requested as wanted)."""
     after = {name: dict(feature) for name, feature in features.items()}
     for name, on in wanted.items():
-        after[OFFLOADS[name]]["on"] = on
+        after[OFFLOADS[name]]["requested"] = on
     return after
 
 
