@@ -9,7 +9,7 @@ VENV := .venv
 # machines) denies: the tests only run `chronyd -p`, which parses a file and exits.
 # gcc, libc6-dev and python3-dev: timelib, a requirement of Salt, has no Linux wheel on PyPI,
 # so pip builds it.
-DEMO_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown lvm2 kmod python3-venv \
+DEMO_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown ethtool lvm2 kmod python3-venv \
 	gcc libc6-dev python3-dev
 TEST_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter prometheus \
 	open-iscsi multipath-tools fdisk lvm2 udev ceph-mon ceph-mgr ceph-osd ceph-common \

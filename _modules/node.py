@@ -1,21 +1,18 @@
 """
 The node itself, as a new hypervisor or storage node needs it before it joins its site: its
 FQDN hostname, the /etc/hosts entries of its cluster and peers, the kernel modules it loads
-with their options (DRBD), its sysctl profile, a bridge per VLAN on its bond with a pinned MAC;
-and ``preflight``, the pillar checks that stop a bootstrap before anything changes (the LVM
-volume group is ``node_lvm``'s).
+with their options (DRBD), its sysctl profile; and ``preflight``, the pillar checks that stop a
+bootstrap before anything changes. The bridges per VLAN are the ``bridges`` module's, the LVM
+volume group and filter ``node_lvm``'s.
 
 Files go under the minion option ``hostnode:config_root`` (default ``/``), each owned by
 hostnode: ``/etc/hostname``, one marked block of ``/etc/hosts`` (the rest of the file is kept),
 ``/etc/modules-load.d/hostnode.conf``, ``/etc/modprobe.d/hostnode.conf``,
-``/etc/sysctl.d/90-hostnode-node.conf`` and the bridges' files for the network backend. Every
-function that changes something takes ``test=True`` and then returns the same changes without
-making them.
+``/etc/sysctl.d/90-hostnode-node.conf``. Every function that changes something takes
+``test=True`` and then returns the same changes without making them.
 """
 
-import glob
 import os
-import tempfile
 
 import salt.utils.path
 import salt.utils.platform
@@ -25,13 +22,12 @@ import saltext.hostnode
 
 saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
 
-from saltext.hostnode.utils import bond as hostnode_bond
 from saltext.hostnode.utils import bridge as hostnode_bridge
 from saltext.hostnode.utils import chrony as hostnode_chrony
 from saltext.hostnode.utils import command as hostnode_command
+from saltext.hostnode.utils import ethtool as hostnode_ethtool
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import lvm as hostnode_lvm
-from saltext.hostnode.utils import netbackend as hostnode_netbackend
 from saltext.hostnode.utils import node as hostnode_node
 from saltext.hostnode.utils import validate as hostnode_validate
 
@@ -44,19 +40,11 @@ MODPROBE_FILE = "etc/modprobe.d/hostnode.conf"
 SYSCTL_FILE = "etc/sysctl.d/90-hostnode-node.conf"
 HEADER = "Managed by hostnode (node formula); local changes are overwritten."
 SYSFS_MODULE = "/sys/module"
-BRIDGE_FILE_GLOBS = (
-    "etc/network/interfaces.d/hostnode-bridge-*",
-    "etc/netplan/90-hostnode-bridge-*.yaml",
-    "etc/systemd/network/90-hostnode-bridge-*",
-    "etc/systemd/network/*.network.d/hostnode-bridge-vlans.conf",
-)
 
 
 def __virtual__():
     if not salt.utils.platform.is_linux():
         return (False, "node: hostnode nodes run Linux")
-    if not salt.utils.path.which("ip"):
-        return (False, "node: the ip command (package iproute2) is not installed")
     return __virtualname__
 
 
@@ -360,182 +348,6 @@ def _sysctl_changes(writes, plan):
     return changes
 
 
-# --- Bridges per VLAN -------------------------------------------------------------------------
-
-
-def bridges(bond, vlans, mac="stable", seed=None, persist=True, backend=None, test=False):
-    """
-    A bridge per VLAN (``br0100`` for 100) whose port is the VLAN device on bond
-    (``bond0.100``), with a pinned MAC, live and for the network backend.
-
-    vlans
-        VLAN ids (``[100, 200]``) or ``{id: {mac: ...}}``; ``null`` in the list is an untagged
-        bridge on the bond itself (``br-bond0``).
-
-    mac
-        The MAC policy, as for bonds: ``stable`` (derived from the node's machine-id, or seed,
-        and the bridge name, see ``bond.stable_mac``), ``port`` (the bond's own MAC, pinned by
-        the bonding formula) or an explicit MAC for a single bridge.
-
-    Returns ``{"links": {bridge: {created, mac, port}}, "files": {path: diff}}`` with what
-    changes.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt 'hv*' node.bridges bond0 '[100, 200]' test=True
-        salt 'hv*' node.bridges bond0 '{100: {mac: "02:00:00:00:01:00"}}'
-    """
-    hostnode_validate.interface_name(bond, "bond")
-    links = _links()
-    items = hostnode_bridge.wanted(bond, *_vlans_and_macs(bond, vlans, mac, seed, links))
-    problems = hostnode_bridge.problems(links, items)
-    if problems:
-        raise CommandExecutionError("; ".join(problems) + " (nothing changed)")
-    commands = hostnode_bridge.plan(links, items)
-    file_plans = _bridge_file_plans(items, backend) if persist else []
-    changes = _bridge_changes(links, _predicted(links, items) if commands else links, items,
-                              file_plans)  # fmt: skip
-    if test or not changes:
-        return changes
-    done = []
-    for argv in commands:
-        try:
-            _run(argv)
-        except CommandExecutionError as exc:
-            info = _bridge_changes(links, _links(), items, [])
-            raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
-        done.append(argv)
-    _write(file_plans)
-    return _bridge_changes(links, _links(), items, file_plans)
-
-
-def _links():
-    try:
-        return hostnode_bridge.parse_links(_run(["ip", "-json", "-d", "link", "show"]))
-    except ValueError as exc:
-        raise CommandExecutionError(f"ip link: {exc}") from None
-
-
-def _vlans_and_macs(bond, vlans, mac, seed, links):
-    if isinstance(vlans, dict):
-        settings = dict(vlans)
-    else:
-        settings = {vlan: {} for vlan in hostnode_validate.as_list(vlans, "vlans")}
-    ids, macs = [], {}
-    for key, options in settings.items():
-        field = f"vlans:{key}"
-        vlan = _vlan_id(key, field)
-        bridge = hostnode_bridge.name(vlan, bond)
-        policy = (options or {}).get("mac", mac)
-        macs[bridge] = _bridge_mac(policy, bridge, bond, seed, links, f"{field}:mac")
-        ids.append(vlan)
-    return ids, macs
-
-
-def _vlan_id(value, field):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not str(value).isdecimal() or not 1 <= int(value) <= 4094:
-        raise SaltInvocationError(f"{field}: a VLAN id is 1-4094 (or null for untagged)")
-    return int(value)
-
-
-def _bridge_mac(policy, bridge, bond, seed, links, field):
-    if policy == "stable":
-        return __salt__["bond.stable_mac"](bridge, seed)
-    if policy == "port":
-        if not (links.get(bond) or {}).get("mac"):
-            raise SaltInvocationError(
-                f"{field}: port takes {bond}'s MAC, and {bond} does not exist"
-            )
-        return links[bond]["mac"]
-    mac = hostnode_bond.normal_mac(policy)
-    if mac is None or hostnode_bond.mac_problem(mac):
-        raise SaltInvocationError(f"{field}: {policy!r} is not stable, port or a unicast MAC")
-    return mac
-
-
-def _predicted(links, items):
-    after = {name: dict(link) for name, link in links.items()}
-    for item in items:
-        after.setdefault(item["port"], {"kind": "vlan", "mac": None, "up": True})
-        after[item["port"]].update(master=item["bridge"], up=True)
-        after[item["bridge"]] = {"kind": "bridge", "mac": item["mac"], "master": None, "up": True}
-    return after
-
-
-def _bridge_changes(before, after, items, file_plans):
-    changes = {}
-    links = hostnode_bridge.changes(before, after, items)
-    if links:
-        changes["links"] = links
-    if file_plans:
-        changes["files"] = _files(file_plans)
-    return changes
-
-
-def _bridge_file_plans(items, backend):
-    root = _config_root()
-    wanted = {}
-    if items:
-        backend = hostnode_netbackend.chosen(backend, root)
-        bond_network = _bond_network(root, items[0]["link"]) if backend == "networkd" else None
-        wanted = hostnode_bridge.render(backend, items, bond_network)
-    found = (glob.glob(os.path.join(root, pattern)) for pattern in BRIDGE_FILE_GLOBS)
-    owned = {os.path.relpath(path, root) for paths in found for path in paths}
-    plans = [_file_plan(relative, wanted.get(relative)) for relative in sorted(set(wanted) | owned)]
-    plans = [plan for plan in plans if plan]
-    for plan in plans:
-        if plan["new"] is not None:
-            _validate(backend, plan, items, root)
-    return plans
-
-
-def _bond_network(root, bond):
-    folder = os.path.join(root, "etc/systemd/network")
-    for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-        text = (
-            hostnode_files.read(os.path.join(folder, entry)) if entry.endswith(".network") else None
-        )
-        if text and any(line.strip() == f"Name={bond}" for line in text.splitlines()):
-            return os.path.join("etc/systemd/network", entry)
-    raise CommandExecutionError(
-        f"networkd: no .network file under {folder} matches {bond}; the VLANs are declared in a "
-        "drop-in beside it (nothing changed)"
-    )
-
-
-def _validate(backend, plan, items, root):
-    """The backend's own tool reads the rendered file (netplan: with the node's own files)."""
-    if backend == "ifupdown" and salt.utils.path.which("ifquery"):
-        with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:
-            copy = os.path.join(scratch, "interfaces")
-            hostnode_files.replace(copy, plan["new"])
-            for item in items:
-                _checked(plan["path"], ["ifquery", "-i", copy, item["bridge"]])
-    elif backend == "netplan" and salt.utils.path.which("netplan"):
-        with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:
-            folder = os.path.join(root, "etc/netplan")
-            for entry in sorted(os.listdir(folder)):
-                if entry.endswith(".yaml") and entry != os.path.basename(plan["path"]):
-                    text = hostnode_files.read(os.path.join(folder, entry))
-                    hostnode_files.replace(os.path.join(scratch, "etc/netplan", entry), text, 0o600)
-            ours = os.path.join(scratch, "etc/netplan", os.path.basename(plan["path"]))
-            hostnode_files.replace(ours, plan["new"], 0o600)
-            _checked(plan["path"], ["netplan", "generate", "--root-dir", scratch])
-
-
-def _checked(path, argv):
-    try:
-        _run(argv)
-    except CommandExecutionError as exc:
-        raise CommandExecutionError(
-            f"{path} is rejected by {argv[0]}: {exc} (nothing changed)"
-        ) from None
-
-
 # --- Role formulas and preflight -----------------------------------------------------------
 
 
@@ -616,7 +428,9 @@ def preflight(settings, formulas=()):
     subnet (``hostnode:storage_net:subnets``) nor hold a node address (``addresses``, and the
     node's own line of ``hosts``); the volume group's name and LVM filter must be valid and
     its devices free; the time sources (``time``) must be host names or IP addresses with
-    source options chrony knows.
+    source options chrony knows; the bridge ports' offloads
+    (``hostnode:node:bridges:offloads``) name known offloads with true or false, and
+    ``hostnode:node:bridges:netfilter`` is a boolean that owns the bridge-nf sysctl keys.
 
     CLI Example:
 
@@ -649,6 +463,7 @@ def preflight(settings, formulas=()):
         problems = hostnode_node.pillar_problems(anyip, subnets, addresses, sysctl, storage_node)
     except (ValueError, SaltInvocationError) as exc:
         raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
+    problems += _bridges_problems(settings, formulas)
     problems += _volume_group_problems(settings.get("lvm") or {})
     if problems:
         raise CommandExecutionError("pillar refused, nothing changed: " + "; ".join(problems))
@@ -657,6 +472,24 @@ def preflight(settings, formulas=()):
 
 def _listed(key, values):
     return {f"{key}:{index}": value for index, value in enumerate(values or [])}
+
+
+def _bridges_problems(settings, formulas):
+    """The bridge ports' offloads and the netfilter switch; the bridge-nf keys are netfilter's."""
+    key = "hostnode:node:bridges"
+    bridges = settings.get("bridges") or {}
+    problems = []
+    try:
+        hostnode_ethtool.offloads(bridges.get("offloads"), f"{key}:offloads")
+    except ValueError as exc:
+        problems.append(str(exc))
+    if not isinstance(bridges.get("netfilter", False), bool):
+        problems.append(f"{key}:netfilter: true or false, got {bridges['netfilter']!r}")
+    if "node.bridges" in formulas:
+        problems += [f"hostnode:node:sysctl:{name}: set by {key}:netfilter"
+                     for name in hostnode_bridge.NETFILTER_KEYS
+                     if name in (settings.get("sysctl") or {})]  # fmt: skip
+    return problems
 
 
 def _volume_group_problems(lvm):

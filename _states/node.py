@@ -1,18 +1,14 @@
 """
-The node's identity and kernel settings and its bridges per VLAN, as the node formula applies
-them (see the ``node`` execution module). Each state computes its changes once: test=True
-predicts exactly what a real run changes.
+The node's identity and kernel settings, as the node formula applies them (see the ``node``
+execution module; the bridges per VLAN have their own ``bridges`` states, the volume group
+``node_lvm``'s). Each state computes its changes once: test=True predicts exactly what a real
+run changes.
 
 .. code-block:: yaml
 
     hostnode-node-hostname:
       node.hostname:
         - name: hv1.ams1.example.net
-
-    hostnode-node-bridges:
-      node.bridges:
-        - bond: bond0
-        - vlans: [100, 200]
 """
 
 from salt.exceptions import CommandExecutionError, SaltInvocationError
@@ -122,25 +118,6 @@ def sysctl(name, values):
         name, lambda test: __salt__["node.sysctl"](values, test=test), _test(),
         "The sysctl profile", notes,
     )  # fmt: skip
-
-
-def bridges(name, bond, vlans, mac="stable", seed=None, persist=True, backend=None):
-    """
-    A bridge per VLAN on bond, with a pinned MAC, live and for the network backend.
-
-    .. code-block:: yaml
-
-        hostnode-node-bridges:
-          node.bridges:
-            - bond: bond0
-            - vlans: [100, 200]
-            - mac: stable
-    """
-
-    def converge(test):
-        return __salt__["node.bridges"](bond, vlans, mac, seed, persist, backend, test=test)
-
-    return hostnode_state.run(name, converge, _test(), f"The bridges on {bond}")
 
 
 def preflight(name, settings, formulas=()):

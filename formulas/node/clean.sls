@@ -20,7 +20,7 @@ hostnode-node-sysctl-clean:
     - values: {}
 
 hostnode-node-bridges-clean:
-  node.bridges:
+  bridges.managed:
     - bond: {{ node.bridges.bond | json }}
     - vlans: []
     - backend: {{ node.bridges.backend | json }}

@@ -35,6 +35,7 @@ SOURCES = {
     "/tmp/gnt-cluster-info.txt": "ganeti/cluster-info-one-node.txt",
     "/tmp/bundle/gnt-group-list.txt": "ganeti/group-list-one-node.txt",
     "/tmp/bundle/gnt-node-list-groups.txt": "ganeti/node-groups-one-node.txt",
+    "/tmp/bundle/ethtool-k.txt": "ethtool/k-veth-fresh.txt",
 }
 
 CHANGES = "changes the node (no test=True)"
@@ -96,9 +97,12 @@ NOT_HERE = {
     "ganeti.ams1.example.net: 10.1.0.10}'": CHANGES,
     "salt '*' node.kernel_modules '{drbd: {options: {minor_count: 255, "
     "usermode_helper: /bin/true}}}'": CHANGES,
-    "salt 'hv*' node.bridges bond0 '[100, 200]' test=True": NO_BOND,
     "salt 'hv*' node_lvm.volume_group_check xenvg '[/dev/sdb]'": "needs the disk /dev/sdb",
     "salt 'hv*' node_lvm.volume_group xenvg '[/dev/sdb, /dev/sdc]' test=True": "needs the disks",
+    "salt 'hv*' bridges.converge bond0 '[100, 200]' test=True": NO_BOND,
+    "salt 'hv*' bridges.converge bond0 '[100]' offloads='{gro: false, gso: false, tso: false}' "
+    "test=True": NO_BOND,
+    "salt 'hv*' bridges.offloads bond0.100": NO_BOND,
     "salt -G 'hostnode_openvz:role:hardware_node' beancounters.read": NO_OPENVZ,
     "salt '*' beancounters.failures": NO_OPENVZ,
     "salt '*' beancounters.delta": NO_OPENVZ,

@@ -82,8 +82,19 @@ def test_what_the_bootstrap_leaves_on_the_node(sandbox):
         code, mac = sandbox.call("bond.stable_mac", f"br{vlan:04d}")
         assert bridge["address"] == mac, "the bridge's MAC is the stable one of its name"
         assert links[f"bond0.{vlan}"]["master"] == f"br{vlan:04d}"
+        features = sandbox.inside(["ethtool", "-k", f"bond0.{vlan}"]).stdout
+        for feature in ("generic-receive", "generic-segmentation", "tcp-segmentation"):
+            assert f"{feature}-offload: off" in features, "role hypervisor's offloads"
     persisted = (root / "etc/network/interfaces.d/hostnode-bridge-bond0").read_text()
     assert f"hwaddress ether {links['br0100']['address']}" in persisted
+    assert "iface bond0.100 inet manual\n    vlan-raw-device bond0\n    offload-gro off\n" in (
+        persisted
+    )
+    assert "br_netfilter" in (root / "etc/modules-load.d/hostnode.conf").read_text().split()
+    for key in ("iptables", "ip6tables", "arptables"):
+        assert f"net.bridge.bridge-nf-call-{key} = 0" in profile
+        value = sandbox.inside(["sysctl", "-n", f"net.bridge.bridge-nf-call-{key}"]).stdout
+        assert value.strip() == "0", "bridged traffic bypasses the firewall chains"
     query = subprocess.run(["ifquery", "-i", str(root / "etc/network/interfaces"), "br0100"],
                            check=False, capture_output=True, text=True)  # fmt: skip
     assert "bridge_ports: bond0.100" in query.stdout, query.stderr
@@ -113,6 +124,15 @@ BAD_PILLARS = {
         {"hostnode": {"anyip": {"prefixes": ["10.1.0.0/28"]}}},
         "hostnode:anyip:prefixes:0: AnyIP prefix 10.1.0.0/28 holds the node address 10.1.0.11 "
         "(hostnode:node:hosts:hv1.ams1.example.net)",
+    ),
+    "unknown-bridge-offload": (
+        {"hostnode": {"node": {"bridges": {"offloads": {"gro": "off"}}}}},
+        "hostnode:node:bridges:offloads:gro: true or false, got 'off'",
+    ),
+    "bridge-nf-key-in-the-sysctl-profile": (
+        {"hostnode": {"node": {"sysctl": {"net.bridge.bridge-nf-call-iptables": 1}}}},
+        "hostnode:node:sysctl:net.bridge.bridge-nf-call-iptables: set by "
+        "hostnode:node:bridges:netfilter",
     ),
     "strict-rp-filter-on-a-storage-node": (
         {"hostnode": {"node": {"sysctl": {"net.ipv4.conf.all.rp_filter": 1}}}},
@@ -145,8 +165,9 @@ def test_a_bad_pillar_is_one_failed_state_naming_the_key_and_nothing_changes(san
         assert message in states[0]["comment"]
         if test:
             # Salt ignores failhard under test=True and predicts the rest: the volume group's
-            # own check refuses the same device there; nothing else fails.
-            also = ["hostnode-node-lvm-vg"] if case == "vg-device-holds-ext4" else []
+            # and the bridges' own checks refuse the same input there; nothing else fails.
+            also = {"vg-device-holds-ext4": ["hostnode-node-lvm-vg"],
+                    "unknown-bridge-offload": ["hostnode-node-bridges"]}.get(case, [])  # fmt: skip
             assert [state["__id__"] for state in failed] == [PREFLIGHT, *also]
         else:
             assert states == failed[:1], "failhard: nothing ran after the refusal"

@@ -19,7 +19,7 @@ from support import REPO
 DECLINED = {
     "anyip.present": "'anyip' __virtual__ returned False: anyip: the ip command",
     "bond.mac_pinned": "'bond' __virtual__ returned False: bond: the ip command",
-    "node.hostname": "'node' __virtual__ returned False: node: the ip command",
+    "bridges.managed": "'bridges' __virtual__ returned False: bridges: the ip command",
     "arpflux.tuned": "'arpflux' __virtual__ returned False: arpflux: the sysctl command",
 }
 

@@ -13,6 +13,7 @@ import json
 import guest
 import pytest
 
+from saltext.hostnode.utils import ethtool as hostnode_ethtool
 from saltext.hostnode.utils import ganeti as hostnode_ganeti
 
 pytestmark = [pytest.mark.vm, pytest.mark.slow]
@@ -115,3 +116,38 @@ def test_verify_reports_nothing_unexplained(results):
     errors = [line for line in text.splitlines() if " - ERROR: " in line]
     unexplained = [line for line in errors if not any(known in line for known in EXPLAINED)]
     assert not unexplained, text
+
+
+# --- Bridge port offloads and bridge-nf (the bridge block at the end of jobs/ganeti.sh) --------
+OFF = {"gro": False, "gso": False, "tso": False}
+
+
+def port_offloads(results, name, state="on"):
+    features = hostnode_ethtool.parse_features(guest.result(results, name))
+    return {offload: features[hostnode_ethtool.OFFLOADS[offload]][state] for offload in OFF}
+
+
+def test_the_bridge_port_offloads_are_off_after_the_highstate(results):
+    assert port_offloads(results, "ethtool-k-port.txt") == OFF
+    # Requested off as well, as after the boot's ifup: none is merely held off by eth0.
+    assert port_offloads(results, "ethtool-k-port.txt", "requested") == OFF
+    bridges = by_id(results, "highstate.json", "hostnode-node-bridges")
+    assert set(bridges["changes"]["offloads"]["eth0.100"]) <= set(OFF)
+
+
+def test_the_persisted_port_brings_the_offloads_back_off_after_a_simulated_reboot(results):
+    persisted = guest.result(results, "bridges-persisted.txt")
+    assert "iface eth0.100 inet manual\n    vlan-raw-device eth0\n    offload-gro off\n" in (
+        persisted
+    )
+    assert "ifup exit 0" in guest.result(results, "ifup-port.txt")
+    assert port_offloads(results, "ethtool-k-port-after-ifup.txt") == OFF
+    assert port_offloads(results, "ethtool-k-port-after-ifup.txt", "requested") == OFF
+
+
+def test_bridged_traffic_bypasses_the_firewall_chains(results):
+    values = dict(line.split(" = ") for line in guest.result(results, "bridge-nf.txt").splitlines())
+    assert values == {
+        f"net.bridge.bridge-nf-call-{chain}": "0"
+        for chain in ("iptables", "ip6tables", "arptables")
+    }

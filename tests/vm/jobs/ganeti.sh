@@ -45,7 +45,7 @@ hostnode:
       ganeti.guest.example.net: 192.168.50.10
     kernel_modules:
       drbd: {options: {minor_count: 128, usermode_helper: /bin/true}}
-    bridges: {bond: eth0, vlans: [100]}
+    bridges: {bond: eth0, vlans: [100], offloads: {gro: false, gso: false, tso: false}}
     lvm: {vg: xenvg, devices: [/dev/vdb]}
     role_formulas:
       hypervisor: [node.bridges, node.lvm, node.ganeti]
@@ -80,8 +80,26 @@ cp /var/lib/ganeti/ssconf_node_list $out/ssconf-node-list.txt 2>> $out/ganeti-lo
 gnt-group list --no-headers --separator='|' -o name > $out/group-list.txt 2>&1
 gnt-node list --no-headers --separator='|' -o name,group > $out/node-groups.txt 2>&1
 cp /var/lib/ganeti/ssconf_hvparams_kvm $out/ssconf-hvparams-kvm.txt 2>> $out/ganeti-logs.txt
+ip -o addr show > $out/ip-addr.txt 2>&1  # where the master IP is (verify pings it)
 gnt-cluster verify > $out/verify.txt 2>&1
 echo "verify exit $?" >> $out/verify.txt
 ls /var/log/ganeti >> $out/ganeti-logs.txt 2>&1
 tail -n 40 /var/log/ganeti/*.log >> $out/ganeti-logs.txt 2>&1
+# --- Bridge port offloads and bridge-nf (hostnode:node:bridges) -------------------------------
+# After the highstates: the bridge port's offloads as ethtool -k reads them and the bridge-nf
+# keys (br_netfilter loaded by node.kernel_modules, keys 0 by node.sysctl). Then a simulated
+# reboot of the port from the persisted file: eth0.100 is deleted (br0100 loses its port) and
+# ifup brings it back from /etc/network/interfaces.d/hostnode-bridge-eth0 alone (ifupdown creates
+# the VLAN, the ethtool package's if-up.d hook applies the stanza's offload-* options); its
+# offloads are read again. ethtool -k of eth0 is the virtio NIC's capture for the fixtures.
+ethtool -k eth0 > $out/ethtool-k-eth0.txt 2>&1
+ethtool -k eth0.100 > $out/ethtool-k-port.txt 2>&1
+sysctl net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables \
+  net.bridge.bridge-nf-call-arptables > $out/bridge-nf.txt 2>&1
+cp /etc/network/interfaces.d/hostnode-bridge-eth0 $out/bridges-persisted.txt 2>&1
+ip link del eth0.100
+ifup -i /etc/network/interfaces.d/hostnode-bridge-eth0 eth0.100 > $out/ifup-port.txt 2>&1
+echo "ifup exit $?" >> $out/ifup-port.txt
+ethtool -k eth0.100 > $out/ethtool-k-port-after-ifup.txt 2>&1
+# --- End of the bridge block ------------------------------------------------------------------
 exit 0

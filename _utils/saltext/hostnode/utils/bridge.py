@@ -11,8 +11,17 @@ import json
 import yaml
 
 from saltext.hostnode.utils import bond as hostnode_bond
+from saltext.hostnode.utils import ethtool as hostnode_ethtool
 
 HEADER = "Managed by hostnode (node formula, bridges); local changes are overwritten."
+# The keys exist once br_netfilter is loaded: 1 sends bridged frames through the iptables,
+# ip6tables and arptables chains, 0 lets them bypass the host's firewall.
+NETFILTER_MODULE = "br_netfilter"
+NETFILTER_KEYS = (
+    "net.bridge.bridge-nf-call-iptables",
+    "net.bridge.bridge-nf-call-ip6tables",
+    "net.bridge.bridge-nf-call-arptables",
+)
 FILE_PREFIX = "hostnode-bridge-"
 
 
@@ -61,6 +70,19 @@ def parse_links(text):
         raise ValueError(f"line {exc.lineno}: not ip -json output: {exc.msg}") from None
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not ip -json link output: missing or wrong {exc}") from None
+
+
+def kernel_profile(netfilter, modules, values):
+    """
+    The node's kernel modules and sysctl profile (``{"kernel_modules": ..., "sysctl": ...}``)
+    with br_netfilter loaded and the bridge-nf keys at 1 (netfilter true) or 0: the node
+    formula's one modules-load.d and sysctl.d files carry them, and at boot
+    systemd-modules-load runs before systemd-sysctl, so the keys exist when they are set.
+    """
+    return {
+        "kernel_modules": {**modules, NETFILTER_MODULE: modules.get(NETFILTER_MODULE)},
+        "sysctl": {**values, **dict.fromkeys(NETFILTER_KEYS, 1 if netfilter is True else 0)},
+    }
 
 
 def problems(links, bridges):
@@ -124,26 +146,37 @@ def changes(before, after, bridges):
 # --- Boot-time files -------------------------------------------------------------------------
 
 
-def render(backend, bridges, bond_network=None):
+def render(backend, bridges, bond_network=None, offloads=None):
     """
-    ``{relative path: text}``: the files that create the bridges at boot for backend. networkd
-    also needs bond_network, the path of the .network file that matches the bond (we add a
-    drop-in beside it declaring the VLANs).
+    ``{relative path: text}``: the files that create the bridges at boot for backend, and set
+    the ports' offloads (``{offload: bool}``, see ethtool.py). networkd also needs bond_network,
+    the path of the .network file that matches the bond (we add a drop-in beside it declaring
+    the VLANs).
     """
     if not bridges:
         return {}
-    return {"ifupdown": _ifupdown, "netplan": _netplan, "networkd": _networkd}[backend](
-        bridges, bond_network
+    files = {"ifupdown": _ifupdown, "netplan": _netplan, "networkd": _networkd}[backend](
+        bridges, bond_network, offloads or {}
     )
+    if offloads and backend != "ifupdown":
+        for item in bridges:
+            path = f"etc/systemd/network/90-{FILE_PREFIX}{item['port']}.link"
+            files[path] = hostnode_ethtool.render_link(item["port"], offloads, HEADER)
+    return files
 
 
-def _ifupdown(bridges, _):
-    # bridge-utils' ifupdown hook reads bridge_ports; vlan's hook creates bond0.100.
+def _ifupdown(bridges, _, offloads):
+    # bridge-utils' ifupdown hook reads bridge_ports; vlan's hook creates bond0.100; the ethtool
+    # package's hook sets the offload-* options. The untagged bridge's port, the bond, gets a
+    # stanza of its own for them: ifupdown runs every stanza of an interface.
+    options = hostnode_ethtool.ifupdown_options(offloads)
     stanzas = [f"# {HEADER}\n"]
     for item in bridges:
         if item["vlan"] is not None:
             stanzas.append(f"\nauto {item['port']}\niface {item['port']} inet manual\n"
-                           f"    vlan-raw-device {item['link']}\n")  # fmt: skip
+                           f"    vlan-raw-device {item['link']}\n{options}")  # fmt: skip
+        elif options:
+            stanzas.append(f"\niface {item['port']} inet manual\n{options}")
         stanzas.append(
             f"\nauto {item['bridge']}\niface {item['bridge']} inet manual\n"
             f"    bridge_ports {item['port']}\n    bridge_stp off\n    bridge_fd 0\n"
@@ -152,7 +185,7 @@ def _ifupdown(bridges, _):
     return {f"etc/network/interfaces.d/{FILE_PREFIX}{bridges[0]['link']}": "".join(stanzas)}
 
 
-def _netplan(bridges, _):
+def _netplan(bridges, _, __):
     vlans = {
         i["port"]: {"id": i["vlan"], "link": i["link"]} for i in bridges if i["vlan"] is not None
     }
@@ -168,7 +201,7 @@ def _netplan(bridges, _):
     return {f"etc/netplan/90-{FILE_PREFIX}{bridges[0]['link']}.yaml": text}
 
 
-def _networkd(bridges, bond_network):
+def _networkd(bridges, bond_network, _):
     files, vlan_lines = {}, []
     base = "etc/systemd/network/90-" + FILE_PREFIX
     for item in bridges:

@@ -1,0 +1,50 @@
+"""
+A bridge per VLAN on the node's bond, with a pinned MAC, live and for the network backend (see
+the ``bridges`` execution module). The state computes its changes once: test=True predicts
+exactly what a real run changes.
+
+.. code-block:: yaml
+
+    hostnode-node-bridges:
+      bridges.managed:
+        - bond: bond0
+        - vlans: [100, 200]
+"""
+
+import saltext.hostnode
+
+saltext.hostnode.refresh()  # a sync or an upgrade of the shared code takes effect now
+
+from saltext.hostnode.utils import state as hostnode_state
+
+__virtualname__ = "bridges"
+
+
+def __virtual__():
+    if "bridges.converge" not in __salt__:
+        return (False, __salt__.value().missing_fun_string("bridges.converge"))
+    return __virtualname__
+
+
+def managed(name, bond, vlans, mac="stable", seed=None, offloads=None, persist=True, backend=None):
+    """
+    A bridge per VLAN on bond, with a pinned MAC and its port's offloads (``{gro: false, ...}``;
+    none leaves them alone), live and for the network backend; ``vlans: []`` removes hostnode's
+    boot-time files of the bridges (what is live stays until reboot).
+
+    .. code-block:: yaml
+
+        hostnode-node-bridges:
+          bridges.managed:
+            - bond: bond0
+            - vlans: [100, 200]
+            - mac: stable
+            - offloads: {gro: false, gso: false, tso: false}
+    """
+
+    def converge(test):
+        return __salt__["bridges.converge"](
+            bond, vlans, mac, seed, offloads=offloads, persist=persist, backend=backend, test=test
+        )
+
+    return hostnode_state.run(name, converge, bool(__opts__["test"]), f"The bridges on {bond}")
