@@ -60,30 +60,6 @@ def _config_root():
     return __salt__["config.get"]("hostnode:config_root", "/") or "/"
 
 
-def _file_plan(relative, new, mode=0o644):
-    path = os.path.join(_config_root(), relative)
-    old = hostnode_files.read(path)
-    if old == new:
-        return None
-    return {"path": path, "backend": "files", "old": old, "new": new, "mode": mode}
-
-
-def _write(plans):
-    done = {}
-    for plan in plans:
-        try:
-            hostnode_files.replace(plan["path"], plan["new"], plan["mode"])
-        except CommandExecutionError as exc:
-            raise CommandExecutionError(str(exc), info=_files(done.values())) from None
-        done[plan["path"]] = plan
-    return _files(plans)
-
-
-def _files(plans):
-    return {plan["path"]: hostnode_files.diff(plan["path"], plan["old"], plan["new"])
-            for plan in plans}  # fmt: skip
-
-
 def converge(
     bond, vlans, mac="stable", seed=None, offloads=None, persist=True, backend=None, test=False
 ):
@@ -144,7 +120,7 @@ def converge(
         info = _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
                                wanted, [])  # fmt: skip
         raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
-    _write(file_plans)
+    hostnode_files.write_plans(file_plans)
     after = _links()
     return _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
                            wanted, file_plans)  # fmt: skip
@@ -323,7 +299,7 @@ def _bridge_changes(before, after, items, features, after_features, wanted, file
     if offloads:
         changes["offloads"] = offloads
     if file_plans:
-        changes["files"] = _files(file_plans)
+        changes["files"] = hostnode_files.diffs(file_plans)
     return changes
 
 
@@ -336,7 +312,8 @@ def _bridge_file_plans(items, offloads, backend):
         wanted = hostnode_bridge.render(backend, items, bond_network, offloads)
     found = (glob.glob(os.path.join(root, pattern)) for pattern in BRIDGE_FILE_GLOBS)
     owned = {os.path.relpath(path, root) for paths in found for path in paths}
-    plans = [_file_plan(relative, wanted.get(relative)) for relative in sorted(set(wanted) | owned)]
+    plans = [hostnode_files.plan(os.path.join(root, relative), wanted.get(relative))
+             for relative in sorted(set(wanted) | owned)]  # fmt: skip
     plans = [plan for plan in plans if plan]
     for plan in plans:
         if plan["new"] is not None:

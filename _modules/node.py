@@ -89,33 +89,6 @@ def roles():
     return found
 
 
-# --- Files ------------------------------------------------------------------------------------
-
-
-def _file_plan(relative, new, mode=0o644):
-    path = _path(relative)
-    old = hostnode_files.read(path)
-    if old == new:
-        return None
-    return {"path": path, "backend": "files", "old": old, "new": new, "mode": mode}
-
-
-def _write(plans):
-    done = {}
-    for plan in plans:
-        try:
-            hostnode_files.replace(plan["path"], plan["new"], plan["mode"])
-        except CommandExecutionError as exc:
-            raise CommandExecutionError(str(exc), info=_files(done)) from None
-        done[plan["path"]] = plan
-    return _files(done)
-
-
-def _files(plans):
-    return {plan["path"]: hostnode_files.diff(plan["path"], plan["old"], plan["new"])
-            for plan in (plans.values() if isinstance(plans, dict) else plans) if plan}  # fmt: skip
-
-
 # --- Hostname and /etc/hosts ------------------------------------------------------------------
 
 
@@ -136,18 +109,18 @@ def hostname(name=None, test=False):
     except ValueError as exc:
         raise _invalid(exc) from None
     current = hostnode_files.read("/proc/sys/kernel/hostname").strip()
-    plan = _file_plan(HOSTNAME_FILE, hostnode_node.render_hostname(wanted))
+    plan = hostnode_files.plan(_path(HOSTNAME_FILE), hostnode_node.render_hostname(wanted))
     changes = {}
     if current != wanted:
         changes["hostname"] = {"old": current, "new": wanted}
     if plan:
-        changes["files"] = _files([plan])
+        changes["files"] = hostnode_files.diffs([plan])
     if test or not changes:
         return changes
     if current != wanted:
         _run(["hostname", wanted])
     if plan:
-        _write([plan])
+        hostnode_files.write_plans([plan])
     return changes
 
 
@@ -174,10 +147,10 @@ def hosts(entries, test=False):
         new = hostnode_node.render_hosts(old, wanted)
     except ValueError as exc:
         raise CommandExecutionError(f"{path}: {exc}") from None
-    plan = _file_plan(HOSTS_FILE, new) if new != (old or "") else None
+    plan = hostnode_files.plan(_path(HOSTS_FILE), new) if new != (old or "") else None
     if not plan:
         return {}
-    return {"files": _files([plan]) if test else _write([plan])}
+    return {"files": hostnode_files.diffs([plan]) if test else hostnode_files.write_plans([plan])}
 
 
 def hosts_shadowed(entries):
@@ -216,20 +189,22 @@ def kernel_modules(modules, test=False):
     """
     wanted = _modules(modules)
     plans = [
-        _file_plan(MODULES_LOAD_FILE, hostnode_node.render_modules_load(wanted, HEADER)),
-        _file_plan(MODPROBE_FILE, hostnode_node.render_modprobe(wanted, HEADER)),
+        hostnode_files.plan(
+            _path(MODULES_LOAD_FILE), hostnode_node.render_modules_load(wanted, HEADER)
+        ),
+        hostnode_files.plan(_path(MODPROBE_FILE), hostnode_node.render_modprobe(wanted, HEADER)),
     ]
     plans = [plan for plan in plans if plan]
     status = kernel_modules_status(modules)
     to_load = [name for name in sorted(wanted) if name in status["loadable"]]
     changes = {}
     if plans:
-        changes["files"] = _files(plans)
+        changes["files"] = hostnode_files.diffs(plans)
     if to_load:
         changes["loaded"] = to_load
     if test or not changes:
         return changes
-    files = _write(plans)
+    files = hostnode_files.write_plans(plans)
     loaded = []
     for name in to_load:
         options = [f"{k}={v}" for k, v in sorted(wanted[name].items())]
@@ -303,14 +278,14 @@ def sysctl(values, test=False):
     wanted = _sysctl_values(values)
     current = {key: _sysctl_read(key) for key in wanted}
     writes = hostnode_node.sysctl_writes(wanted, current)
-    plan = _file_plan(SYSCTL_FILE, hostnode_node.render_sysctl(wanted, HEADER))
+    plan = hostnode_files.plan(_path(SYSCTL_FILE), hostnode_node.render_sysctl(wanted, HEADER))
     changes = _sysctl_changes(writes, plan)
     if test or not changes:
         return changes
     if writes:
         _run(["sysctl", "-q", "-w", *(f"{key}={new}" for key, _, new in writes)])
     if plan:
-        _write([plan])
+        hostnode_files.write_plans([plan])
     return _sysctl_changes([(k, o, _sysctl_read(k)) for k, o, _ in writes], plan)
 
 
@@ -344,7 +319,7 @@ def _sysctl_changes(writes, plan):
     if writes:
         changes["sysctl"] = {key: {"old": old, "new": new} for key, old, new in writes}
     if plan:
-        changes["files"] = _files([plan])
+        changes["files"] = hostnode_files.diffs([plan])
     return changes
 
 

@@ -200,6 +200,34 @@ def _sync_directory(directory):
         os.close(handle)
 
 
+def plan(path, new, mode=0o644):
+    """A plan making path hold new (None: no file), or None when it already does."""
+    old = read(path)
+    if old == new:
+        return None
+    return {"path": path, "backend": "files", "old": old, "new": new, "mode": mode}
+
+
+def diffs(plans):
+    """``{path: diff}`` of plans (None entries, files already as wanted, are skipped)."""
+    return {p["path"]: diff(p["path"], p["old"], p["new"]) for p in plans if p}
+
+
+def write_plans(plans):
+    """
+    Write each of plans in order through ``replace``; ``{path: diff}`` of what was written. A
+    failure raises CommandExecutionError whose ``info`` holds the diffs written before it.
+    """
+    done = []
+    for planned in filter(None, plans):
+        try:
+            replace(planned["path"], planned["new"], planned["mode"])
+        except CommandExecutionError as exc:
+            raise CommandExecutionError(str(exc), info=diffs(done)) from None
+        done.append(planned)
+    return diffs(done)
+
+
 def change(plan):
     """The ``changes`` entry of a planned file (``path``, ``backend``, ``old``, ``new``)."""
     return {
