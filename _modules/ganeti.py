@@ -344,12 +344,7 @@ def groups(source=None):
 
         salt 'hv1*' ganeti.groups
     """
-    if source:
-        parse = hostnode_ganeti.parse_group_list
-        return hostnode_files.parse_source(source, parse, "gnt-group list output")
-    argv = ["gnt-group", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
-            "-o", "name"]  # fmt: skip
-    return _parsed(hostnode_ganeti.parse_group_list, _read(argv), "gnt-group list")
+    return _gnt_list("gnt-group", ["name"], hostnode_ganeti.parse_group_list, source)
 
 
 def group_members(source=None):
@@ -363,12 +358,17 @@ def group_members(source=None):
 
         salt 'hv1*' ganeti.group_members
     """
+    fields = hostnode_ganeti.GROUP_FIELDS
+    return _gnt_list("gnt-node", fields, hostnode_ganeti.parse_group_members, source)
+
+
+def _gnt_list(command, fields, parser, source):
+    """parser's reading of ``<command> list`` of fields, or of its saved output at source."""
     if source:
-        parse = hostnode_ganeti.parse_group_members
-        return hostnode_files.parse_source(source, parse, "gnt-node list output")
-    argv = ["gnt-node", "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
-            "-o", ",".join(hostnode_ganeti.GROUP_FIELDS)]  # fmt: skip
-    return _parsed(hostnode_ganeti.parse_group_members, _read(argv), "gnt-node list")
+        return hostnode_files.parse_source(source, parser, f"{command} list output")
+    argv = [command, "list", "--no-headers", f"--separator={hostnode_ganeti.SEPARATOR}",
+            "-o", ",".join(fields)]  # fmt: skip
+    return _parsed(parser, _read(argv), f"{command} list")
 
 
 def assign_groups(settings=None, test=False):
