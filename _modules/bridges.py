@@ -120,7 +120,7 @@ def converge(
         info = _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
                                wanted, [])  # fmt: skip
         raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
-    hostnode_files.write_plans(file_plans)
+    hostnode_files.replace_planned(file_plans)
     after = _links()
     return _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
                            wanted, file_plans)  # fmt: skip

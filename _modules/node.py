@@ -120,7 +120,7 @@ def hostname(name=None, test=False):
     if current != wanted:
         _run(["hostname", wanted])
     if plan:
-        hostnode_files.write_plans([plan])
+        hostnode_files.replace_planned([plan])
     return changes
 
 
@@ -150,7 +150,9 @@ def hosts(entries, test=False):
     plan = hostnode_files.plan(_path(HOSTS_FILE), new) if new != (old or "") else None
     if not plan:
         return {}
-    return {"files": hostnode_files.diffs([plan]) if test else hostnode_files.write_plans([plan])}
+    return {
+        "files": hostnode_files.diffs([plan]) if test else hostnode_files.replace_planned([plan])
+    }
 
 
 def hosts_shadowed(entries):
@@ -204,7 +206,7 @@ def kernel_modules(modules, test=False):
         changes["loaded"] = to_load
     if test or not changes:
         return changes
-    files = hostnode_files.write_plans(plans)
+    files = hostnode_files.replace_planned(plans)
     loaded = []
     for name in to_load:
         options = [f"{k}={v}" for k, v in sorted(wanted[name].items())]
@@ -285,7 +287,7 @@ def sysctl(values, test=False):
     if writes:
         _run(["sysctl", "-q", "-w", *(f"{key}={new}" for key, _, new in writes)])
     if plan:
-        hostnode_files.write_plans([plan])
+        hostnode_files.replace_planned([plan])
     return _sysctl_changes([(k, o, _sysctl_read(k)) for k, o, _ in writes], plan)
 
 

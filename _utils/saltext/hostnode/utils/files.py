@@ -213,7 +213,7 @@ def diffs(plans):
     return {p["path"]: diff(p["path"], p["old"], p["new"]) for p in plans if p}
 
 
-def write_plans(plans):
+def replace_planned(plans):
     """
     Write each of plans in order through ``replace``; ``{path: diff}`` of what was written. A
     failure raises CommandExecutionError whose ``info`` holds the diffs written before it.
