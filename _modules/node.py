@@ -38,7 +38,7 @@ HOSTS_FILE = "etc/hosts"
 MODULES_LOAD_FILE = "etc/modules-load.d/hostnode.conf"
 MODPROBE_FILE = "etc/modprobe.d/hostnode.conf"
 SYSCTL_FILE = "etc/sysctl.d/90-hostnode-node.conf"
-HEADER = "Managed by hostnode (node formula); local changes are overwritten."
+HEADER = hostnode_node.HEADER
 SYSFS_MODULE = "/sys/module"
 
 

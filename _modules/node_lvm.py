@@ -24,11 +24,12 @@ from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import disks as hostnode_disks
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import lvm as hostnode_lvm
+from saltext.hostnode.utils import node as hostnode_node
 from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "node_lvm"
 
-HEADER = "Managed by hostnode (node formula); local changes are overwritten."
+HEADER = hostnode_node.HEADER
 
 
 def __virtual__():
@@ -184,18 +185,16 @@ def global_filter(vg=None, reject_drbd=True, reject_instance_disks=True, reject=
     patterns = hostnode_lvm.filter_patterns(
         vg, reject_drbd, reject_instance_disks, [] if reject is None else reject
     )
-    path = _path(hostnode_lvm.LVMLOCAL_FILE)
-    old = hostnode_files.read(path)
     new = hostnode_lvm.render_lvmlocal(patterns, HEADER) if patterns else None
-    if old == new:
+    plan = hostnode_files.plan(_path(hostnode_lvm.LVMLOCAL_FILE), new)
+    if not plan:
         return {}
-    _check_current(path, old)
+    _check_current(plan["path"], plan["old"])
     if new is not None:
-        _check_new(path, new)
-    changes = {"files": {path: hostnode_files.diff(path, old, new)}}
-    if not test:
-        hostnode_files.replace(path, new)
-    return changes
+        _check_new(plan["path"], new)
+    return {
+        "files": hostnode_files.diffs([plan]) if test else hostnode_files.replace_planned([plan])
+    }
 
 
 def _check_current(path, old):

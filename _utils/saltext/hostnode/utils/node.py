@@ -9,6 +9,8 @@ Everything here is pure: the node module reads the files and the kernel and pass
 import ipaddress
 import re
 
+# The first line of every file the node formula writes whole.
+HEADER = "Managed by hostnode (node formula); local changes are overwritten."
 HOSTS_BEGIN = "# BEGIN hostnode (node formula): lines up to END are managed, local edits are lost"
 HOSTS_END = "# END hostnode"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
