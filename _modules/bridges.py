@@ -98,7 +98,7 @@ def converge(
     wanted = _offloads(offloads)
     links = _links()
     items = hostnode_bridge.wanted(bond, *_vlans_and_macs(bond, vlans, mac, seed, links))
-    features = {i["port"]: _features(i["port"]) for i in items if wanted and i["port"] in links}
+    features = _port_features(items, wanted, links)
     problems = hostnode_bridge.problems(links, items) + _offload_problems(features, wanted)
     if problems:
         raise CommandExecutionError("; ".join(problems) + " (nothing changed)")
