@@ -258,9 +258,9 @@ def ssh_keys(source=None):
     return keys
 
 
-def _mine(minions):
-    """{minion: what it publishes as ganeti.ssh_keys} of the Salt mine."""
-    found = __salt__["mine.get"](",".join(minions), "ganeti.ssh_keys", tgt_type="list")
+def _mine(minions, function="ganeti.ssh_keys"):
+    """{minion: what it publishes as function} of the Salt mine."""
+    found = __salt__["mine.get"](",".join(minions), function, tgt_type="list")
     return found if isinstance(found, dict) else {}
 
 
@@ -608,9 +608,8 @@ def _mine_cpus(names, required=True):
     """{node: hostnode_cpu grain} of names from the Salt mine; a node that publishes none is an
     error naming it, unless not required (then it is left out)."""
     names = list(dict.fromkeys(names))
-    found = __salt__["mine.get"](",".join(names), "hostnode_cpu", tgt_type="list")
     # A minion publishes "" until the grain is synced to it.
-    found = {node: cpu for node, cpu in found.items() if cpu} if isinstance(found, dict) else {}
+    found = {node: cpu for node, cpu in _mine(names, "hostnode_cpu").items() if cpu}
     absent = sorted(set(names) - set(found))
     if absent and required:
         raise CommandExecutionError(
