@@ -13,7 +13,7 @@ DEMO_PACKAGES := iproute2 procps iputils-arping netplan.io ifupdown ethtool lvm2
 	gcc libc6-dev python3-dev
 TEST_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap e2fsprogs prometheus-node-exporter prometheus \
 	open-iscsi multipath-tools fdisk lvm2 udev ceph-mon ceph-mgr ceph-osd ceph-common \
-	ceph-mds ceph-fuse openssh-server iputils-ping chrony
+	ceph-mds ceph-fuse openssh-server iputils-ping chrony socat
 PYTEST := $(VENV)/bin/pytest
 # The compatibility lane: the oldest Salt line of setup.cfg's install_requires.
 VENV_COMPAT := .venv-3006

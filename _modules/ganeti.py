@@ -177,10 +177,10 @@ def members(source=None):
     return _parsed(hostnode_ganeti.parse_ssconf_list, hostnode_files.read(path), path)
 
 
-def _installed(tool):
+def _installed(tool, package="ganeti"):
     if not salt.utils.path.which(tool):
         raise CommandExecutionError(
-            f"{tool} is not installed (Debian package ganeti, which node.ganeti installs)"
+            f"{tool} is not installed (Debian package {package}, which node.ganeti installs)"
         )
 
 
@@ -411,6 +411,7 @@ def replication_check(settings=None):
     argv = hostnode_ganeti.ping_argv(opts)
     if argv is None or __grains__["id"] == opts["master"]:
         return {}
+    _installed(argv[0], "iputils-ping")
     result = _run(argv, check=False)
     if result["retcode"] != 0:
         said = " ".join((result["stdout"] + result["stderr"]).split())

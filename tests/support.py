@@ -37,6 +37,14 @@ def documented_master_config(name):
     return yaml.safe_load(block)
 
 
+def documented_reactor():
+    """The reactor block of docs/node-bootstrap.md (`# /etc/salt/master.d/reactor.conf`)."""
+    text = (REPO / "docs/node-bootstrap.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S)
+                if b.startswith("# /etc/salt/master.d/reactor.conf\n")]  # fmt: skip
+    return yaml.safe_load(block)["reactor"]
+
+
 def master_file_roots(root, checkout=REPO):
     """
     The master layout of docs/install.md under root: the checkout at ``root/hostnode`` (its

@@ -6,25 +6,15 @@ node.orchestrate for that minion alone: fra1's master hv1 gets its highstate and
 init, and nothing else is targeted.
 """
 
-import re
 import time
 
 import pytest
-import yaml
 
-from support import REPO, fleet_minion_root, master_file_roots
+from support import REPO, documented_reactor, fleet_minion_root, master_file_roots
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 FRA1 = "hv1.fra1.example.net"
-
-
-def documented_reactor():
-    """The reactor block of docs/node-bootstrap.md (`# /etc/salt/master.d/reactor.conf`)."""
-    text = (REPO / "docs/node-bootstrap.md").read_text()
-    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S)
-                if b.startswith("# /etc/salt/master.d/reactor.conf\n")]  # fmt: skip
-    return yaml.safe_load(block)["reactor"]
 
 
 @pytest.fixture

@@ -718,3 +718,14 @@ def test_groups_read_through_the_tools_or_saved_output(table, tmp_path):
     saved.write_text(fixture_text("ganeti", "node-groups-one-node.txt"))
     assert ganeti.group_members(source=str(saved)) == {"node1.guest.example.net": "rack1"}
     assert table.argvs() == [list(GROUP_LIST)]
+
+
+def test_a_node_without_ping_is_refused_naming_the_package(table, monkeypatch, config_root):
+    monkeypatch.setitem(ganeti.__grains__, "id", "hv2.ams1.example.net")
+    monkeypatch.setattr(ganeti.salt.utils.path, "which", lambda name: None)
+    ret = ganeti_state.node_joinable("hv2.ams1.example.net", REPLICATED)
+    assert ret["result"] is False and ret["changes"] == {}
+    assert ret["comment"] == (
+        "ping is not installed (Debian package iputils-ping, which node.ganeti installs)"
+    )
+    assert not (config_root / "root/.ssh/authorized_keys").exists()

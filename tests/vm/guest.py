@@ -5,7 +5,9 @@ The guest (tests/vm/build-image) boots its own init, which mounts this checkout 
 /hostnode (9p tag ``repo``) and a results folder at /results (tag ``results``), runs the shell
 script /results/job, writes ``HOSTNODE-JOB-EXIT=<code>`` on the serial console and powers off.
 A boot writes to a copy-on-write overlay, so the cached image stays clean. The guest has two
-virtio NICs (eth0, eth1) on a qemu hub that leads nowhere, and extra virtio disks (vdb, ...).
+virtio NICs (eth0, eth1) on a qemu hub that leads nowhere (or the NICs a scenario gives: see
+qemu_argv), and extra virtio disks (vdb, ...). Boot starts a guest in the background, so a
+scenario may run several at once.
 
 Acceleration: qemu's software emulation (TCG) unless the CPU offers hardware virtualisation
 (vmx/svm in /proc/cpuinfo) to KVM; HOSTNODE_VM_ACCEL=tcg|kvm overrides.
@@ -13,7 +15,6 @@ Acceleration: qemu's software emulation (TCG) unless the CPU offers hardware vir
     python tests/vm/guest.py JOB_SCRIPT RESULTS_DIR     # boot once by hand
 """
 
-import contextlib
 import dataclasses
 import os
 import pathlib
@@ -70,13 +71,22 @@ def build_image():
     return pathlib.Path(result.stdout.strip().splitlines()[-1])
 
 
-def qemu_argv(image, overlay, disks, results, console):
+def hub_nics(macs=MACS):
+    """The default NICs: virtio NICs on a qemu hub that leads nowhere, as (netdev, mac) pairs."""
+    return [(f"hubport,id=n{index},hubid=0", mac) for index, mac in enumerate(macs)]
+
+
+def qemu_argv(image, overlay, disks, results, console, nics=None, memory_mb=2048):
+    """
+    qemu's argv for one boot. nics: (netdev, mac) pairs, one virtio NIC each (eth0, eth1, ...
+    in this order); each netdev spec is qemu's ``-netdev`` value, its ``id`` unique.
+    """
     accel = accelerator()
     argv = [
         "qemu-system-x86_64",
         "-machine", f"q35,accel={accel}",
         "-cpu", "host" if accel == "kvm" else "max",
-        "-m", "2048",
+        "-m", str(memory_mb),
         "-smp", "2",
         "-display", "none",
         "-no-reboot",
@@ -90,44 +100,65 @@ def qemu_argv(image, overlay, disks, results, console):
     ]  # fmt: skip
     for disk in disks:
         argv += ["-drive", f"file={disk},if=virtio,format=raw"]
-    for index, mac in enumerate(MACS):
-        argv += ["-netdev", f"hubport,id=n{index},hubid=0"]
-        argv += ["-device", f"virtio-net-pci,netdev=n{index},mac={mac}"]
+    for netdev, mac in hub_nics() if nics is None else nics:
+        netdev_id = re.search(r"\bid=([^,]+)", netdev)[1]
+        argv += ["-netdev", netdev, "-device", f"virtio-net-pci,netdev={netdev_id},mac={mac}"]
     return argv
 
 
+class Boot:
+    """
+    One guest booting in the background with a job (shell script text); ``wait`` returns what
+    came back. The time limit leaves room for a guest slowed by the host lanes that run beside
+    it (tests/run-lanes).
+    """
+
+    def __init__(self, image, job, results, disks=1, disk_mb=256, nics=None, memory_mb=2048):
+        self.results = pathlib.Path(results)
+        self.results.mkdir(parents=True, exist_ok=True)
+        (self.results / "job").write_text(job)
+        scratch = self.results / ".boot"
+        scratch.mkdir(exist_ok=True)
+        self.overlay = scratch / "overlay.qcow2"
+        subprocess.run(
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+             "-b", str(image / "rootfs.img"), str(self.overlay)],
+            check=True,
+        )  # fmt: skip
+        self.disks = []
+        for index in range(disks):
+            disk = scratch / f"disk{index}.raw"
+            with open(disk, "wb") as handle:
+                handle.truncate(disk_mb * 1024 * 1024)
+            self.disks.append(disk)
+        self.console = scratch / "console.log"
+        argv = qemu_argv(image, self.overlay, self.disks, self.results, self.console, nics,
+                         memory_mb)  # fmt: skip
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+
+    def wait(self, timeout=1800):
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        text = self.console.read_text(errors="replace") if self.console.exists() else ""
+        match = EXIT_LINE.search(text)
+        self.overlay.unlink(missing_ok=True)
+        for disk in self.disks:
+            disk.unlink(missing_ok=True)
+        return JobResult(int(match[1]) if match else None, self.results, text)
+
+
 def run(image, job, results, disks=1, disk_mb=256, timeout=1800):
-    """
-    Boot the guest once with job (shell script text); return what came back. The time limit
-    leaves room for a guest slowed by the host lanes that run beside it (tests/run-lanes).
-    """
-    results = pathlib.Path(results)
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "job").write_text(job)
-    scratch = results / ".boot"
-    scratch.mkdir(exist_ok=True)
-    overlay = scratch / "overlay.qcow2"
-    subprocess.run(
-        ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
-         "-b", str(image / "rootfs.img"), str(overlay)],
-        check=True,
-    )  # fmt: skip
-    extra = []
-    for index in range(disks):
-        disk = scratch / f"disk{index}.raw"
-        with open(disk, "wb") as handle:
-            handle.truncate(disk_mb * 1024 * 1024)
-        extra.append(disk)
-    console = scratch / "console.log"
-    argv = qemu_argv(image, overlay, extra, results, console)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        subprocess.run(argv, check=False, timeout=timeout, stdin=subprocess.DEVNULL)
-    text = console.read_text(errors="replace") if console.exists() else ""
-    match = EXIT_LINE.search(text)
-    overlay.unlink(missing_ok=True)
-    for disk in extra:
-        disk.unlink(missing_ok=True)
-    return JobResult(int(match[1]) if match else None, results, text)
+    """Boot the guest once with job (shell script text) and return what came back."""
+    return Boot(image, job, results, disks=disks, disk_mb=disk_mb).wait(timeout)
+
+
+def skip_without_qemu():
+    missing = qemu_missing()
+    if missing:
+        pytest.skip(f"qemu cannot run here: {missing}")
 
 
 def job_results(job_name, results, disks=1, disk_mb=256):
@@ -137,9 +168,7 @@ def job_results(job_name, results, disks=1, disk_mb=256):
     qemu is missing and fails, with the console or the job's log, when the guest never
     reported or the job failed.
     """
-    missing = qemu_missing()
-    if missing:
-        pytest.skip(f"qemu cannot run here: {missing}")
+    skip_without_qemu()
     job = (HERE / "jobs" / job_name).read_text()
     result = run(build_image(), job, results, disks=disks, disk_mb=disk_mb)
     if result.code is None:

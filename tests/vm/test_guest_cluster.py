@@ -1,0 +1,424 @@
+"""
+The two-node cluster lane: a real salt-master on this machine (loopback only) and two guests
+booted at once, each running a salt-minion daemon (jobs/cluster-node.sh). The guests reach the
+master through qemu's user network restricted to the master's two ports; a private segment
+between them (qemu ``dgram`` netdevs on 127.0.0.1) carries the node network (eth0) and the
+replication network (eth1). The master runs the reactor docs/node-bootstrap.md documents, with
+pre-seeded minion keys.
+
+One scenario, one boot of each guest (the ``lane`` fixture runs it and keeps what it saw; each
+test reads one part of it):
+
+- node A's minion starts: the reactor orchestrates its highstate and initialises the cluster;
+- node B's minion starts later, and without any command from here B becomes a member (read
+  from A's own ``gnt-node list``); the time from B's minion start to its orchestration's end
+  is measured;
+- B's minion restarts: the reactor runs again and changes nothing;
+- a DRBD instance across A and B (made here, not by the product) syncs, fails over, starts and
+  live-migrates;
+- ganeti.health, its textfile and the ganeti_health beacon while healthy, while B's
+  replication link is down, and after it is back.
+"""
+
+import dataclasses
+import json
+import pathlib
+import shutil
+import socket
+import subprocess
+import time
+
+import guest
+import pytest
+import yaml
+
+from saltext.hostnode.utils import drbd as hostnode_drbd
+from support import REPO, documented_reactor, master_file_roots
+
+pytestmark = [pytest.mark.vm, pytest.mark.slow, pytest.mark.integration]
+
+DOMAIN = "guest.example.net"
+NODE_A, NODE_B = f"nodea.{DOMAIN}", f"nodeb.{DOMAIN}"
+PRIMARY = {NODE_A: "192.168.50.11", NODE_B: "192.168.50.12"}
+SECONDARY = {NODE_A: "10.99.0.11", NODE_B: "10.99.0.12"}
+MACS = {NODE_A: "52:54:00:12:35:0{}", NODE_B: "52:54:00:12:36:0{}"}
+INSTANCE = f"inst1.{DOMAIN}"
+# The test instance: no OS install, no NIC, qemu under emulation inside the guest (kvm_flag
+# disabled; the kvm wrapper would ask for /dev/kvm, which an emulated guest has not).
+INSTANCE_ADD = (
+    f"gnt-instance add -t drbd -s 128M -n {NODE_A}:{NODE_B} -o noop --no-install "
+    "--no-name-check --no-ip-check --no-nics -B memory=64M "
+    f"-H kvm:kvm_flag=disabled,kvm_path=/usr/bin/qemu-system-x86_64 {INSTANCE}"
+)
+INSTANCE_LIST = (
+    f"gnt-instance list --no-headers --separator='|' -o name,pnode,snodes,status {INSTANCE}"
+)
+NODE_LIST = "gnt-node list --no-headers --separator='|' -o name,pip,sip,group,master_candidate"
+BEACON = "salt/beacon/{}/ganeti_health/{}"
+TEXTFILE = "/run/hostnode_ganeti.prom"
+# The orchestration steps that apply states (the others call mine.update).
+STATE_STEPS = ("hostnode-orchestrate-highstate", "hostnode-orchestrate-init",
+               "hostnode-orchestrate-join", "hostnode-orchestrate-ganeti")  # fmt: skip
+
+
+def lane_pillar():
+    hosts = {**PRIMARY, f"ganeti.{DOMAIN}": "192.168.50.10"}
+    return {
+        "mine_functions": {
+            "ganeti.ssh_keys": [],
+            "hostnode_cpu": [{"mine_function": "grains.get"}, "hostnode_cpu"],
+        },
+        "beacons": {"ganeti_health": [{"interval": 5}]},
+        "hostnode": {"node": {
+            "hosts": hosts,
+            "kernel_modules": {"drbd": {"options": {"minor_count": 128,
+                                                    "usermode_helper": "/bin/true"}}},
+            "bridges": {"bond": "eth0", "vlans": [100]},
+            "lvm": {"vg": "xenvg", "devices": ["/dev/vdb"]},
+            "role_formulas": {"hypervisor": ["node.bridges", "node.lvm", "node.ganeti"]},
+            "ganeti": {
+                "install": False,
+                "cluster_name": f"ganeti.{DOMAIN}",
+                "master": NODE_A,
+                "nodes": [NODE_B],
+                "master_netdev": "br0100",
+                "enabled_hypervisors": ["kvm"],
+                "enabled_disk_templates": ["plain", "drbd"],
+                "vg_name": "xenvg",
+                "drbd_usermode_helper": "/bin/true",
+                "nic_link": "br0100",
+                "replication": {"network": "10.99.0.0/24", "nic": "eth1", "mtu": 9000},
+                "secondary_ips": SECONDARY,
+                "groups": ["rack1"],
+                "node_groups": {NODE_A: "rack1", NODE_B: "rack1"},
+            },
+        }},
+    }  # fmt: skip
+
+
+def nics(node, ports, segment_ports):
+    """eth0/eth1 on the private segment (dgram pairs), eth2 to the master's two ports only."""
+    mine, peer = segment_ports[node], segment_ports[NODE_B if node == NODE_A else NODE_A]
+    segment = [
+        (f"dgram,id={name},local.type=inet,local.host=127.0.0.1,local.port={mine[i]},"
+         f"remote.type=inet,remote.host=127.0.0.1,remote.port={peer[i]}", MACS[node].format(i + 1))
+        for i, name in enumerate(("node", "repl"))
+    ]  # fmt: skip
+    # A command per guest connection (a tcp: chardev would be one connection, opened at start).
+    forwards = ",".join(f"guestfwd=tcp:10.0.2.100:{p}-cmd:socat - TCP:127.0.0.1:{p}" for p in ports)
+    user = (f"user,id=master,restrict=on,net=10.0.2.0/24,{forwards}", MACS[node].format(3))
+    return [*segment, user]
+
+
+@dataclasses.dataclass
+class Lane:
+    """What the scenario saw: outputs by name, timings in seconds, and the step it stopped at."""
+
+    results: pathlib.Path
+    outputs: dict = dataclasses.field(default_factory=dict)
+    timings: dict = dataclasses.field(default_factory=dict)
+    failed: str = ""
+
+    def output(self, name):
+        if name not in self.outputs:
+            pytest.fail(f"the lane did not get to {name!r}: {self.failed or 'no failure recorded'}")
+        return self.outputs[name]
+
+
+class Scenario:
+    """The lane's steps in order; the first that fails ends it, named in lane.failed."""
+
+    def __init__(self, master, events, lane, boots):
+        self.master, self.events, self.lane, self.boots = master, events, lane, boots
+        self.cli = master.salt_cli(timeout=900)
+
+    def run(self):
+        steps = (self.cluster_on_a, self.b_joins, self.b_restarts, self.drbd_instance,
+                 self.health_while_healthy, self.b_disconnected, self.b_reconnected)  # fmt: skip
+        for step in steps:
+            try:
+                step()
+            except AssertionError as error:
+                self.lane.failed = f"{step.__name__}: {error}"
+                return
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def salt(self, node, fun, *args, timeout=900):
+        ran = self.cli.run(f"--timeout={timeout}", fun, *args, minion_tgt=node)
+        if ran.returncode != 0 or ran.data is None:
+            raise AssertionError(f"salt {node} {fun} {args}: {ran.stderr or ran.stdout}")
+        return ran.data
+
+    def shell(self, node, command, name=None, timeout=900, check=True):
+        """Run command on node through the master; keep its output as name (a file too)."""
+        data = self.salt(node, "cmd.run_all", command, "python_shell=True", timeout=timeout)
+        if name:
+            self.keep(name, data["stdout"])
+        if check and data["retcode"] != 0:
+            raise AssertionError(f"{command} on {node} exited {data['retcode']}: "
+                                 f"{data['stdout'][-2000:]}\n{data['stderr'][-2000:]}")  # fmt: skip
+        return data
+
+    def keep(self, name, value):
+        self.lane.outputs[name] = value
+        text = value if isinstance(value, str) else json.dumps(value, indent=1, default=str)
+        (self.lane.results / f"{name}.txt").write_text(text + "\n")
+
+    def wait_event(self, tag, after, timeout, accept=lambda event: True):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = [e for e in self.events.get_events([(self.master.id, tag)], after_time=after)
+                     if accept(e)]  # fmt: skip
+            if found:
+                return found[0]
+            time.sleep(2)
+        raise AssertionError(f"no event {tag} within {timeout} s")
+
+    def orchestration_of(self, node, after, timeout=1800):
+        def for_node(event):
+            return (event.data.get("fun") == "runner.state.orchestrate"
+                    and node in json.dumps(event.data.get("fun_args")))  # fmt: skip
+
+        return self.wait_event("salt/run/*/ret", after, timeout, for_node)
+
+    def signal(self, node, name):
+        (self.boots[node].results / name).write_text("")
+
+    def started_and_orchestrated(self, node, name):
+        after = time.time()
+        self.signal(node, name)
+        start = self.wait_event(f"salt/minion/{node}/start", after, 900)
+        done = self.orchestration_of(node, start.stamp.timestamp())
+        steps = steps_of(done)
+        self.keep(f"orchestration-{name}-{node.split('.')[0]}", steps)
+        failed = {i: s["changes"] or s["comment"] for i, s in steps.items() if not s["result"]}
+        if failed:
+            raise AssertionError(f"{node}'s orchestration failed: {json.dumps(failed)[:3000]}")
+        return (done.stamp - start.stamp).total_seconds()
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def cluster_on_a(self):
+        self.lane.timings["a_init"] = self.started_and_orchestrated(NODE_A, "go")
+        self.shell(NODE_A, "gnt-cluster info", "cluster-info-a")
+
+    def b_joins(self):
+        self.lane.timings["b_join"] = self.started_and_orchestrated(NODE_B, "go")
+        self.shell(NODE_A, NODE_LIST, "node-list-two-nodes")
+        self.shell(NODE_A, "gnt-cluster verify", "verify-two-nodes", check=False)
+
+    def b_restarts(self):
+        self.lane.timings["b_again"] = self.started_and_orchestrated(NODE_B, "restart")
+
+    def drbd_instance(self):
+        self.shell(NODE_A, INSTANCE_ADD, "instance-add")
+        for node in (NODE_A, NODE_B):
+            self.shell(node, "cat /proc/drbd", f"proc-drbd-connected-{node.split('.')[0]}")
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-added")
+        self.shell(NODE_A, f"gnt-instance failover -f {INSTANCE}", "instance-failover")
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-failed-over")
+        self.shell(NODE_A, f"gnt-instance startup {INSTANCE}", "instance-startup")
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-started")
+        migrated = self.shell(NODE_A, f"gnt-instance migrate -f {INSTANCE}", check=False)
+        self.keep("instance-migrate", migrated["stdout"] + migrated["stderr"])
+        self.keep("instance-migrate-exit", str(migrated["retcode"]))
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-migrated")
+
+    def health(self, state):
+        for node in (NODE_A, NODE_B):
+            short = node.split(".")[0]
+            self.shell(node, "cat /proc/drbd", f"proc-drbd-{state}-{short}")
+            self.keep(f"health-{state}-{short}", self.salt(node, "ganeti.health"))
+            self.salt(node, "ganeti.write_metrics", TEXTFILE)
+            self.shell(node, f"cat {TEXTFILE}", f"metrics-{state}-{short}")
+        self.shell(NODE_A, "gnt-cluster verify-disks", f"verify-disks-{state}", check=False)
+        self.shell(NODE_A, "hcheck", f"hcheck-{state}", check=False)
+        self.shell(NODE_A, "hcheck --machine-readable", f"hcheck-machine-{state}", check=False)
+
+    def health_while_healthy(self):
+        self.health("healthy")
+
+    def b_disconnected(self):
+        after = time.time()
+        self.shell(NODE_B, "ip link set eth1 down")
+        seen = self.wait_event(BEACON.format(NODE_B, "degraded"), after, 300)
+        self.lane.timings["degraded_seen"] = seen.stamp.timestamp() - after
+        self.keep("beacon-degraded", seen.data)
+        self.health("degraded")
+
+    def b_reconnected(self):
+        after = time.time()
+        self.shell(NODE_B, "ip link set eth1 up")
+        seen = self.wait_event(BEACON.format(NODE_B, "recovered"), after, 600)
+        self.lane.timings["recovered_seen"] = seen.stamp.timestamp() - after
+        self.keep("beacon-recovered", seen.data)
+        self.health("reconnected")
+
+
+def steps_of(event):
+    """An orchestration's steps from its return event: {state id: its return}."""
+    (steps,) = event.data["return"]["data"].values()
+    return {s["__id__"]: s for s in steps.values()}
+
+
+def free_udp_ports(count):
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def seed_minion(master, node, results):
+    """A pre-seeded key: accepted on the master, the pair in the guest's results folder."""
+    keys = results / "pki"
+    keys.mkdir(parents=True)
+    subprocess.run([str(REPO / ".venv/bin/salt-key"), "-c", str(master.config_dir),
+                    "--gen-keys=minion", f"--gen-keys-dir={keys}"],
+                   check=True, capture_output=True)  # fmt: skip
+    accepted = pathlib.Path(master.config["pki_dir"]) / "minions" / node
+    accepted.parent.mkdir(parents=True, exist_ok=True)
+    accepted.write_text((keys / "minion.pub").read_text())
+
+
+@pytest.fixture(scope="module")
+def lane(salt_factories, event_listener, tmp_path_factory):
+    guest.skip_without_qemu()
+    image = guest.build_image()
+    root = tmp_path_factory.mktemp("cluster-lane")
+    pillar = root / "pillar"
+    pillar.mkdir()
+    (pillar / "top.sls").write_text(yaml.safe_dump({"base": {f"*.{DOMAIN}": ["lane"]}}))
+    (pillar / "lane.sls").write_text(yaml.safe_dump(lane_pillar()))
+    _, file_roots = master_file_roots(root / "srv")
+    overrides = {"file_roots": file_roots, "pillar_roots": {"base": [str(pillar)]},
+                 "reactor": documented_reactor()}  # fmt: skip
+    master = salt_factories.salt_master_daemon("hostnode-cluster-master", overrides=overrides)
+    record = Lane(root / "outputs")
+    record.results.mkdir()
+    job = (guest.HERE / "jobs" / "cluster-node.sh").read_text()
+    udp = free_udp_ports(4)
+    segment = {NODE_A: udp[:2], NODE_B: udp[2:]}
+    boots = {}
+    with master.started(start_timeout=120):
+        ports = (master.config["publish_port"], master.config["ret_port"])
+        try:
+            for node in (NODE_A, NODE_B):
+                results = root / node.split(".")[0]
+                seed_minion(master, node, results)
+                (results / "node.env").write_text(
+                    f"NODE_ID={node}\nNODE_IP={PRIMARY[node]}\nNODE_SECONDARY={SECONDARY[node]}\n"
+                    f"MASTER_PORT={ports[1]}\n"
+                    f"PUBLISH_PORT={ports[0]}\n"
+                )
+                boots[node] = guest.Boot(image, job, results, disk_mb=21 * 1024,
+                                         nics=nics(node, ports, segment))  # fmt: skip
+            Scenario(master, event_listener, record, boots).run()
+        finally:
+            for boot in boots.values():
+                (boot.results / "stop").write_text("")
+            for node, boot in boots.items():
+                ended = boot.wait(timeout=600)
+                record.outputs[f"job-{node}"] = (ended.code, ended.log[-3000:])
+    return record
+
+
+def test_a_is_initialised_by_the_reactor_when_its_minion_starts(lane):
+    steps = lane.output("orchestration-go-nodea")
+    assert all(step["result"] is True for step in steps.values()), steps
+    assert f"Cluster name: ganeti.{DOMAIN}" in lane.output("cluster-info-a")
+
+
+def test_b_becomes_a_member_with_no_command_after_its_minion_starts(lane):
+    steps = lane.output("orchestration-go-nodeb")
+    assert all(step["result"] is True for step in steps.values()), steps
+    rows = [line.split("|") for line in lane.output("node-list-two-nodes").splitlines()]
+    assert sorted((name, sip) for name, _, sip, *_ in rows) == sorted(SECONDARY.items())
+    print(f"B: minion start to member: {lane.timings['b_join']:.0f} s")
+
+
+def changes_of(steps):
+    """What an orchestration's salt.state steps changed: {(step, inner state id): changes}."""
+    found = {}
+    for step_id, step in steps.items():
+        returns = step.get("changes", {}).get("ret", {})
+        if not step_id.startswith(STATE_STEPS):
+            continue
+        for states in returns.values():
+            for state in states.values() if isinstance(states, dict) else ():
+                if isinstance(state, dict) and state.get("changes"):
+                    found[(step_id, state["__id__"])] = state["changes"]
+    return found
+
+
+def test_a_restart_of_b_runs_the_join_again_and_changes_nothing(lane):
+    steps = lane.output("orchestration-restart-nodeb")
+    assert all(step["result"] is True for step in steps.values()), steps
+    assert [i for i in steps if "join" in i or "ganeti" in i], steps  # the join did run again
+    assert changes_of(steps) == {}
+
+
+def test_the_two_node_cluster_verifies_clean(lane):
+    verify = lane.output("verify-two-nodes")
+    complaints = [
+        line for line in verify.splitlines() if " - ERROR:" in line or " - WARNING:" in line
+    ]
+    assert complaints == [], verify
+
+
+def minors(lane, name):
+    return hostnode_drbd.parse(lane.output(name))
+
+
+def test_the_drbd_instance_is_uptodate_on_both_nodes(lane):
+    for node in ("nodea", "nodeb"):
+        (minor,) = minors(lane, f"proc-drbd-connected-{node}")
+        assert (minor["connection"], minor["disk"], minor["peer_disk"]) == (
+            "Connected", "UpToDate", "UpToDate")  # fmt: skip
+    assert lane.output("instance-list-added") == f"{INSTANCE}|{NODE_A}|{NODE_B}|ADMIN_down"
+
+
+def test_failover_moves_the_primary_to_b(lane):
+    assert lane.output("instance-list-failed-over") == f"{INSTANCE}|{NODE_B}|{NODE_A}|ADMIN_down"
+    assert lane.output("instance-list-started") == f"{INSTANCE}|{NODE_B}|{NODE_A}|running"
+
+
+def test_live_migration_moves_the_running_instance_back_to_a(lane):
+    assert lane.output("instance-migrate-exit") == "0", lane.output("instance-migrate")
+    assert lane.output("instance-list-migrated") == f"{INSTANCE}|{NODE_A}|{NODE_B}|running"
+
+
+def test_health_is_clean_while_both_sides_are_uptodate(lane):
+    for node in ("nodea", "nodeb"):
+        assert lane.output(f"health-healthy-{node}") == {"healthy": True, "problems": []}
+        assert "hostnode_ganeti_drbd_degraded{" in lane.output(f"metrics-healthy-{node}")
+
+
+def test_the_beacon_sees_b_degraded_within_one_interval_of_drbd_noticing(lane):
+    event = lane.output("beacon-degraded")
+    assert "drbd minor" in event["problem"]
+    health = lane.output("health-degraded-nodeb")
+    assert health["healthy"] is False and health["problems"], health
+    (minor,) = minors(lane, "proc-drbd-degraded-nodeb")
+    assert minor["degraded"] and minor["connection"] != "Connected"
+    print(f"the beacon saw it {lane.timings['degraded_seen']:.0f} s after the link went down")
+
+
+def test_health_recovers_after_the_link_is_back(lane):
+    assert lane.output("beacon-recovered")["problem"] == lane.output("beacon-degraded")["problem"]
+    for node in ("nodea", "nodeb"):
+        assert lane.output(f"health-reconnected-{node}") == {"healthy": True, "problems": []}
+
+
+def test_promtool_reads_every_textfile_of_the_lane_clean(lane, tmp_path):
+    if shutil.which("promtool") is None:
+        pytest.skip("promtool (Debian package prometheus) is not installed")
+    for state in ("healthy", "degraded", "reconnected"):
+        for node in ("nodea", "nodeb"):
+            text = lane.output(f"metrics-{state}-{node}") + "\n"
+            checked = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                                     capture_output=True, check=False)  # fmt: skip
+            assert checked.returncode == 0, (state, node, checked.stdout + checked.stderr)
