@@ -1,7 +1,8 @@
 """
 Beacon ``ganeti_health``: an event when a DRBD minor of this node becomes degraded (not
-Connected with UpToDate data on both sides) or recovers, and, given a saved ``hcheck`` output,
-when one of the cluster checker's problems appears or goes away.
+Connected with UpToDate data on both sides) or recovers; on the cluster's master node, when a
+finding of ``gnt-cluster verify-disks`` appears or goes away; and, given a saved ``hcheck``
+output, when one of the cluster checker's problems does.
 
 .. code-block:: yaml
 
@@ -9,12 +10,15 @@ when one of the cluster checker's problems appears or goes away.
       ganeti_health:
         - interval: 60
         - hcheck: /var/lib/hostnode/hcheck.txt   # optional, refreshed by a cron job of yours
+        # optional: read this saved output instead of running verify-disks on the master
+        - verify_disks: /var/lib/hostnode/verify-disks.txt
 
 Events are tagged ``salt/beacon/<minion>/ganeti_health/degraded`` or ``.../recovered`` with
 ``problem`` (``drbd minor 4: WFConnection Primary/Unknown UpToDate/DUnknown``). The first look
 only records; nothing is sent while nothing changes. The comparison is ``ganeti.events``.
-``drbdsetup status`` (DRBD 9) is given 10 seconds; one that hangs is killed and sent as
-``.../ganeti_health/timeout`` with ``command`` and ``timeout``.
+``drbdsetup status`` (DRBD 9) is given 10 seconds, ``gnt-cluster verify-disks`` 60; one that
+hangs is killed and sent as ``.../ganeti_health/timeout`` with ``command`` and ``timeout``.
+verify-disks activates the disks it finds inactive (as ganeti-watcher does every 5 minutes).
 """
 
 import salt.utils.beacons
@@ -32,11 +36,12 @@ def __virtual__():
 
 
 def validate(config):
-    """Check the beacon's configuration: a list, with optional paths drbd and hcheck."""
+    """Check the beacon's configuration: a list, with optional paths drbd, hcheck and
+    verify_disks."""
     if not isinstance(config, list):
         return False, "ganeti_health beacon: the configuration must be a list"
     options = salt.utils.beacons.list_to_dict(config)
-    for key in ("drbd", "hcheck"):
+    for key in ("drbd", "hcheck", "verify_disks"):
         if not isinstance(options.get(key, ""), str):
             return False, f"ganeti_health beacon: {key} must be a path"
     return True, "Valid beacon configuration"
@@ -47,7 +52,10 @@ def beacon(config):
     options = salt.utils.beacons.list_to_dict(config)
     seen = (_SEEN, options.get("_beacon_name"))
     result = __salt__["ganeti.events"](
-        __context__.get(seen), options.get("drbd"), options.get("hcheck")
+        __context__.get(seen),
+        options.get("drbd"),
+        options.get("hcheck"),
+        options.get("verify_disks"),
     )
     __context__[seen] = result["health"]
     return result["events"]

@@ -38,11 +38,13 @@ from saltext.hostnode.utils import hcheck as hostnode_hcheck
 from saltext.hostnode.utils import node as hostnode_node
 from saltext.hostnode.utils import prometheus as hostnode_prometheus
 from saltext.hostnode.utils import validate as hostnode_validate
+from saltext.hostnode.utils import verify_disks as hostnode_verify_disks
 
 __virtualname__ = "ganeti"
 
 CONFIG_DATA = "/var/lib/ganeti/config.data"
 NODE_LIST = "/var/lib/ganeti/ssconf_node_list"
+MASTER_NODE = "/var/lib/ganeti/ssconf_master_node"
 CLUSTER_NAME = "/var/lib/ganeti/ssconf_cluster_name"
 # The cluster's KVM parameters as the master writes them for its nodes (key=value lines).
 KVM_PARAMETERS = "/var/lib/ganeti/ssconf_hvparams_kvm"
@@ -470,6 +472,9 @@ PROC_DRBD = "/proc/drbd"
 DRBD_STATUS = ["drbdsetup", "status", "--verbose", "--statistics"]
 # Seconds drbdsetup may take: the ganeti_health beacon runs in the minion's main loop.
 DRBD_TIMEOUT = 10
+VERIFY_DISKS = ["gnt-cluster", "verify-disks"]
+# Seconds gnt-cluster verify-disks may take (a job per node group, an RPC to each node).
+VERIFY_DISKS_TIMEOUT = 60
 
 
 def drbd(source=None):
@@ -507,12 +512,16 @@ def _drbd_minors(source):
     return _parsed(hostnode_drbd.parse_proc, text, PROC_DRBD)
 
 
-def health(drbd=None, hcheck=None):
+def health(drbd=None, hcheck=None, verify_disks=None):
     """
     ``{healthy, problems}``: one problem per DRBD minor that is degraded, naming the minor and
-    its states (connection, roles, disks, resync progress), and, given hcheck, one per count of
-    Ganeti's cluster checker that is not zero (nodes not N+1 happy, not directly evacuable,
-    ...).
+    its states (connection, roles, disks, resync progress); one per finding of ``gnt-cluster
+    verify-disks`` (a node it cannot read, an instance whose disks it had to activate or failed
+    to, one it cannot verify, one missing logical volumes, a failed job), run on the cluster's
+    master node only (/var/lib/ganeti/ssconf_master_node names this minion's id or fqdn), left
+    out elsewhere; and, given hcheck, one per count of Ganeti's cluster checker that is not zero
+    (nodes not N+1 happy, not directly evacuable, ...). verify-disks activates the disks it
+    finds inactive, as ganeti-watcher does every 5 minutes.
 
     drbd
         A saved /proc/drbd or ``drbdsetup status`` output to judge instead of this node's.
@@ -520,17 +529,25 @@ def health(drbd=None, hcheck=None):
     hcheck
         A saved ``hcheck`` output (plain or ``--machine-readable``) of the cluster.
 
+    verify_disks
+        A saved ``gnt-cluster verify-disks`` output (stdout and stderr) to judge instead of
+        running it.
+
     CLI Example:
 
     .. code-block:: bash
 
         salt 'hv*' ganeti.health
         salt-call ganeti.health drbd=/tmp/bundle/proc-drbd.txt hcheck=/tmp/bundle/hcheck.txt
+        salt-call ganeti.health verify_disks=/tmp/bundle/verify-disks.txt
     """
     report = hostnode_drbd.health(_drbd_minors(drbd))
+    findings = _verify_disks(verify_disks)
+    if findings:
+        report["problems"] += hostnode_verify_disks.problems(findings)
     if hcheck:
         report["problems"] += hostnode_hcheck.problems(_hcheck(hcheck))
-        report["healthy"] = not report["problems"]
+    report["healthy"] = not report["problems"]
     return report
 
 
@@ -538,13 +555,39 @@ def _hcheck(source):
     return hostnode_files.parse_source(source, hostnode_hcheck.parse, "hcheck output")
 
 
-def events(previous=None, drbd=None, hcheck=None):
+def _master():
+    """Whether this node is the cluster's master (its ssconf_master_node names this minion)."""
+    names = hostnode_files.read(_rooted(MASTER_NODE))
+    return bool(names) and names.strip() in (__grains__.get("id"), __grains__.get("fqdn"))
+
+
+def _verify_disks(source):
+    """The findings of verify-disks: of source, or of running it on the master; None elsewhere."""
+    if source:
+        what = "gnt-cluster verify-disks output"
+        return hostnode_files.parse_source(source, hostnode_verify_disks.parse, what)
+    if not _master():
+        return None
+    result = _run(VERIFY_DISKS, check=False, timeout=VERIFY_DISKS_TIMEOUT)
+    try:
+        return hostnode_verify_disks.parse(f"{result['stdout']}\n{result['stderr']}")
+    except ValueError as exc:
+        said = (result["stderr"] or result["stdout"]).strip()
+        raise CommandExecutionError(
+            f"{' '.join(VERIFY_DISKS)} exited {result['retcode']}: {said}"
+            if result["retcode"]
+            else f"{' '.join(VERIFY_DISKS)}: {exc}"
+        ) from None
+
+
+def events(previous=None, drbd=None, hcheck=None, verify_disks=None):
     """
     What the ``ganeti_health`` beacon reports since previous, the ``health`` of an earlier
     call: ``degraded`` per problem that appeared, ``recovered`` per problem that went away.
     Returns ``{"health": ..., "events": [...]}``; without previous, no events. A
-    ``drbdsetup status`` that does not answer in time is killed and reported as the one event
-    ``{"tag": "timeout", "command", "timeout"}``, with previous kept as the health.
+    ``drbdsetup status`` or ``gnt-cluster verify-disks`` that does not answer in time is killed
+    and reported as the one event ``{"tag": "timeout", "command", "timeout"}``, with previous
+    kept as the health.
 
     CLI Example:
 
@@ -553,23 +596,27 @@ def events(previous=None, drbd=None, hcheck=None):
         salt 'hv*' ganeti.events
     """
     return hostnode_command.events_since(
-        previous, lambda: health(drbd, hcheck), hostnode_drbd.events
+        previous, lambda: health(drbd, hcheck, verify_disks), hostnode_drbd.events
     )
 
 
-def write_metrics(path, source=None, hcheck=None):
+def write_metrics(path, source=None, hcheck=None, verify_disks=None):
     """
     Write the DRBD minors' states as a Prometheus textfile for node_exporter at path (absolute,
     ending in .prom), atomically: ``hostnode_ganeti_drbd_info`` (states as labels),
-    ``_degraded``, ``_out_of_sync_bytes`` and ``_sync_ratio`` (0 to 1, while syncing); given
-    hcheck, also ``hostnode_ganeti_hcheck_*`` (nodes not N+1 happy, ...). Returns
-    ``{path, samples}``.
+    ``_degraded``, ``_out_of_sync_bytes`` and ``_sync_ratio`` (0 to 1, while syncing); on the
+    master node (or given verify_disks), ``hostnode_ganeti_verify_disks_problems`` (findings of
+    ``gnt-cluster verify-disks`` by ``kind``); given hcheck, also ``hostnode_ganeti_hcheck_*``
+    (nodes not N+1 happy, ...). Returns ``{path, samples}``.
 
     source
         A saved /proc/drbd or ``drbdsetup status`` output to export instead of this node's.
 
     hcheck
         A saved ``hcheck`` output (plain or ``--machine-readable``) of the cluster.
+
+    verify_disks
+        A saved ``gnt-cluster verify-disks`` output to export instead of running it.
 
     CLI Example:
 
@@ -580,6 +627,9 @@ def write_metrics(path, source=None, hcheck=None):
     if not isinstance(path, str) or not path.endswith(".prom") or not os.path.isabs(path):
         raise SaltInvocationError(f"path: {path!r} must be an absolute path ending in .prom")
     families = hostnode_drbd.render_metrics(_drbd_minors(source))
+    findings = _verify_disks(verify_disks)
+    if findings is not None:
+        families += hostnode_verify_disks.render_metrics(findings)
     if hcheck:
         families += hostnode_hcheck.render_metrics(_hcheck(hcheck))
     text = hostnode_prometheus.exposition(families)

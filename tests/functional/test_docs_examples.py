@@ -3,11 +3,13 @@ Every CLI example in the code blocks of docs/*.md (``salt <target> ...``, ``salt
 ``bin/hostnode-call ...``, ``salt-run ...``) either runs here and succeeds, or is listed in
 NOT_HERE with the reason it cannot. An example runs through the functional loaders (loaded once,
 as minion hv1.ams1.example.net with the hypervisor role and pillar.example): its arguments are
-parsed as Salt's CLI parses them, a saved output named in the docs (``source=/tmp/bundle/...``)
-is replaced by the captured fixture of that tool, and it fails when the call raises or a state
-returns False. Examples that would change this machine run only with ``test=True``.
+parsed as Salt's CLI parses them, a saved output named in the docs (``source=/tmp/bundle/...``,
+or another argument naming one) is replaced by the captured fixture of that tool (without the
+line naming its source), and it fails when the call raises or a state returns False. Examples
+that would change this machine run only with ``test=True``.
 """
 
+import pathlib
 import re
 import shlex
 
@@ -36,6 +38,7 @@ SOURCES = {
     "/tmp/bundle/gnt-group-list.txt": "ganeti/group-list-one-node.txt",
     "/tmp/bundle/gnt-node-list-groups.txt": "ganeti/node-groups-one-node.txt",
     "/tmp/bundle/ethtool-k.txt": "ethtool/k-veth-fresh.txt",
+    "/tmp/bundle/verify-disks.txt": "ganeti/verify-disks-missing-volumes-3.0.txt",
 }
 
 CHANGES = "changes the node (no test=True)"
@@ -151,15 +154,26 @@ def minion(salt_factories, tmp_path_factory):
     return Loaders(factory.config.copy())
 
 
-def call(loaders, argv):
+def _saved_output(argument, folder):
+    """argument, with a saved output the docs name replaced by a copy of its fixture (without
+    the fixture's first line when that line names its source)."""
+    key, _, value = argument.partition("=")
+    if key != "source" and value not in SOURCES:
+        return argument
+    text = (FIXTURES / SOURCES[value]).read_text()
+    copy = folder / pathlib.Path(SOURCES[value]).name
+    copy.write_text(text.split("\n", 1)[1] if text.startswith("# ") else text)
+    return f"{key}={copy}"
+
+
+def call(loaders, argv, folder):
     """(function, result) of one CLI example, run as the minion would, Salt's CLI parsing
-    included."""
+    included; saved outputs are copied to folder."""
     program, *argv = [word for word in argv if not word.startswith("-")]
     if program == "salt":
         argv = argv[1:]  # the target
     fun, *arguments = argv
-    arguments = [f"source={FIXTURES / SOURCES[a[7:]]}" if a.startswith("source=") else a
-                 for a in arguments]  # fmt: skip
+    arguments = [_saved_output(a, folder) for a in arguments]
     function = loaders.modules[fun]
     args, kwargs = salt.minion.load_args_and_kwargs(
         function, salt.utils.args.parse_input(arguments)
@@ -168,10 +182,10 @@ def call(loaders, argv):
 
 
 @pytest.mark.parametrize(("where", "command"), EXAMPLES, ids=[w for w, _ in EXAMPLES])
-def test_docs_example_runs(minion, where, command):
+def test_docs_example_runs(minion, where, command, tmp_path):
     if command in NOT_HERE:
         pytest.skip(f"{where}: {NOT_HERE[command]}")
-    fun, result = call(minion, shlex.split(command))
+    fun, result = call(minion, shlex.split(command), tmp_path)
     if fun.startswith("state."):
         states = result.raw
         assert isinstance(states, dict), f"{where}: {command}: {states}"

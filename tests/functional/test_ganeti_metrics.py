@@ -1,7 +1,8 @@
 """
 The Ganeti/DRBD textfile checked by promtool and read by the real node_exporter (Debian's
 prometheus-node-exporter, textfile collector only, on 127.0.0.1): DRBD 8.4 minors, one of them
-resyncing, with the N+1 counts of a real hcheck output.
+resyncing, with the N+1 counts of a real hcheck output and the findings of a gnt-cluster
+verify-disks output by kind.
 """
 
 import shutil
@@ -33,6 +34,7 @@ def test_promtool_accepts_the_textfile(tmp_path):
         str(path),
         source=_saved(tmp_path, "drbd", "status-verbose-outdated-unconnected.txt"),
         hcheck=_saved(tmp_path, "hcheck", "n1-failure-plain.txt"),
+        verify_disks=_saved(tmp_path, "ganeti", "verify-disks-legacy-v2.0.0.txt"),
     )
     checked = subprocess.run(
         ["promtool", "check", "metrics"],
@@ -42,13 +44,16 @@ def test_promtool_accepts_the_textfile(tmp_path):
     assert checked.stdout + checked.stderr == ""
 
 
-def test_node_exporter_serves_minor_states_resync_and_n_plus_1(tmp_path, node_exporter):
+def test_node_exporter_serves_minor_states_resync_n_plus_1_and_verify_disks(
+    tmp_path, node_exporter
+):
     directory, scrape = node_exporter
     path = directory / "hostnode_ganeti.prom"
     written = ganeti.write_metrics(
         str(path),
         source=_saved(tmp_path, "drbd", "proc-drbd84-sync.txt"),
         hcheck=_saved(tmp_path, "hcheck", "n1-failure-machine.txt"),
+        verify_disks=_saved(tmp_path, "ganeti", "verify-disks-missing-volumes-3.0.txt"),
     )
     served = prometheus_samples(scrape())
     ours = prometheus_samples(path.read_text())
@@ -66,3 +71,7 @@ def test_node_exporter_serves_minor_states_resync_and_n_plus_1(tmp_path, node_ex
     assert served[f"hostnode_ganeti_drbd_sync_ratio{{{minor}}}"] == 0.685
     assert served["hostnode_ganeti_hcheck_nodes_not_n1_happy"] == 4
     assert served["hostnode_ganeti_hcheck_need_rebalance"] == 1
+    problems = "hostnode_ganeti_verify_disks_problems"
+    assert served[f'{problems}{{kind="missing_volumes"}}'] == 2
+    assert served[f'{problems}{{kind="node_error"}}'] == 1
+    assert served[f'{problems}{{kind="activation_failed"}}'] == 0
