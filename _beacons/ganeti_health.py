@@ -1,8 +1,8 @@
 """
 Beacon ``ganeti_health``: an event when a DRBD minor of this node becomes degraded (not
-Connected with UpToDate data on both sides) or recovers; on the cluster's master node, when a
-finding of ``gnt-cluster verify-disks`` appears or goes away; and, given a saved ``hcheck``
-output, when one of the cluster checker's problems does.
+Connected with UpToDate data on both sides) or recovers; given ``verify_disks``, when a finding
+of ``gnt-cluster verify-disks`` appears or goes away; and, given a saved ``hcheck`` output,
+when one of the cluster checker's problems does.
 
 .. code-block:: yaml
 
@@ -10,7 +10,7 @@ output, when one of the cluster checker's problems does.
       ganeti_health:
         - interval: 60
         - hcheck: /var/lib/hostnode/hcheck.txt   # optional, refreshed by a cron job of yours
-        # optional: read this saved output instead of running verify-disks on the master
+        # optional: judge this saved verify-disks output, or (true) run it on the master
         - verify_disks: /var/lib/hostnode/verify-disks.txt
 
 Events are tagged ``salt/beacon/<minion>/ganeti_health/degraded`` or ``.../recovered`` with
@@ -18,7 +18,8 @@ Events are tagged ``salt/beacon/<minion>/ganeti_health/degraded`` or ``.../recov
 only records; nothing is sent while nothing changes. The comparison is ``ganeti.events``.
 ``drbdsetup status`` (DRBD 9) is given 10 seconds, ``gnt-cluster verify-disks`` 60; one that
 hangs is killed and sent as ``.../ganeti_health/timeout`` with ``command`` and ``timeout``.
-verify-disks activates the disks it finds inactive (as ganeti-watcher does every 5 minutes).
+``verify_disks: true`` runs it on the cluster's master node at each interval; it submits a Ganeti
+job per node group and activates the disks it finds inactive, so it is off unless asked for.
 """
 
 import salt.utils.beacons
@@ -36,14 +37,18 @@ def __virtual__():
 
 
 def validate(config):
-    """Check the beacon's configuration: a list, with optional paths drbd, hcheck and
-    verify_disks."""
+    """Check the beacon's configuration: a list, with optional paths drbd and hcheck, and
+    verify_disks a path or true."""
     if not isinstance(config, list):
         return False, "ganeti_health beacon: the configuration must be a list"
     options = salt.utils.beacons.list_to_dict(config)
-    for key in ("drbd", "hcheck", "verify_disks"):
+    for key in ("drbd", "hcheck"):
         if not isinstance(options.get(key, ""), str):
             return False, f"ganeti_health beacon: {key} must be a path"
+    if options.get("verify_disks", "") is not True and not isinstance(
+        options.get("verify_disks", ""), str
+    ):
+        return False, "ganeti_health beacon: verify_disks must be a path or true"
     return True, "Valid beacon configuration"
 
 
@@ -55,7 +60,12 @@ def beacon(config):
         __context__.get(seen),
         options.get("drbd"),
         options.get("hcheck"),
-        options.get("verify_disks"),
+        _verify_disks(options.get("verify_disks", False)),
     )
     __context__[seen] = result["health"]
     return result["events"]
+
+
+def _verify_disks(option):
+    """ganeti.events' verify_disks: a path as given, None (run it) for true, False (skip)."""
+    return None if option is True else option

@@ -531,7 +531,7 @@ def health(drbd=None, hcheck=None, verify_disks=None):
 
     verify_disks
         A saved ``gnt-cluster verify-disks`` output (stdout and stderr) to judge instead of
-        running it.
+        running it; False leaves verify-disks out.
 
     CLI Example:
 
@@ -562,7 +562,12 @@ def _master():
 
 
 def _verify_disks(source):
-    """The findings of verify-disks: of source, or of running it on the master; None elsewhere."""
+    """
+    The findings of verify-disks: of source, or of running it on the master; None elsewhere,
+    and None when source is False (the beacon's default: it is not asked for).
+    """
+    if source is False:
+        return None
     if source:
         what = "gnt-cluster verify-disks output"
         return hostnode_files.parse_source(source, hostnode_verify_disks.parse, what)

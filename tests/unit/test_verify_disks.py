@@ -232,6 +232,7 @@ def test_the_beacon_reports_verify_disks_findings_as_they_come_and_go(tmp_path, 
     beacon.__salt__ = {"ganeti.events": ganeti.events}
     beacon.__context__ = {}
     assert beacon.validate([{"verify_disks": 1}])[0] is False
+    assert beacon.validate([{"verify_disks": True}])[0] is True
     config = [{"verify_disks": _saved(tmp_path, "verify-disks-healthy-3.0.txt")}]
     assert beacon.validate(config)[0] is True
     assert beacon.beacon(config) == []
@@ -242,3 +243,18 @@ def test_the_beacon_reports_verify_disks_findings_as_they_come_and_go(tmp_path, 
     assert beacon.beacon(config) == []
     config[0] = {"verify_disks": _saved(tmp_path, "verify-disks-healthy-3.0.txt")}
     assert beacon.beacon(config) == [{"tag": "recovered", "problem": problem}]
+
+
+def test_the_beacon_runs_verify_disks_on_the_master_only_when_asked(tmp_path, monkeypatch):
+    _no_drbd(tmp_path, monkeypatch)
+    _master_is(tmp_path, MASTER)
+    ran = _answering(monkeypatch, (0, _text("verify-disks-activate-3.0.txt"), ""))
+    beacon = load_module("beacons", "ganeti_health")
+    beacon.__salt__ = {"ganeti.events": ganeti.events}
+    beacon.__context__ = {}
+    assert beacon.beacon([{"interval": 5}]) == []
+    assert beacon.beacon([{"interval": 5}]) == [] and ran.calls == []
+    asked = [{"interval": 5}, {"verify_disks": True}]
+    problem = "verify-disks: instance inst1.example.com: its disks were not active, now activated"
+    assert beacon.beacon(asked) == [{"tag": "degraded", "problem": problem}]
+    assert ran.argvs() == [ganeti.VERIFY_DISKS]
