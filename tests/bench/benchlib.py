@@ -117,7 +117,12 @@ def machine():
     return f"{os.cpu_count()} x {cpu}, Linux {platform.release()}"
 
 
-def markdown(rows, measured_on):
+# Figures the test lanes measure (not make bench), kept by hand with the run they come from:
+# RESULTS.md ends with them, so a bench run keeps them.
+LANE_FIGURES = "lane-figures.md"
+
+
+def markdown(rows, measured_on, lane_figures=""):
     lines = [
         "# Benchmarks",
         "",
@@ -139,7 +144,7 @@ def markdown(rows, measured_on):
             f"| {seconds_text(row['max_s'])} | {row['rounds']} | {row['baseline'] or ''} "
             f"| {ratio} | {grown} | {row.get('note', '')} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + (f"\n{lane_figures}" if lane_figures else "")
 
 
 def seconds_text(seconds):
@@ -151,4 +156,6 @@ def write_results(directory, cases):
     path = directory / "results.json"
     rows = merged(json.loads(path.read_text()) if path.exists() else {}, cases)
     hostnode_files.replace(str(path), json.dumps(rows, indent=1) + "\n")
-    hostnode_files.replace(str(directory / "RESULTS.md"), markdown(rows, machine()))
+    figures = directory / LANE_FIGURES
+    lane_figures = figures.read_text() if figures.exists() else ""
+    hostnode_files.replace(str(directory / "RESULTS.md"), markdown(rows, machine(), lane_figures))
