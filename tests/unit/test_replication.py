@@ -51,6 +51,8 @@ def test_without_a_nic_nothing_is_wanted_and_the_rest_is_not_read(settings):
          "hostnode:node:ganeti:replication:mtu: 90000 is not an MTU (576 to 65535)"),
         ({"network": "10.99.0.0/24", "nic": "eth 1"},
          "hostnode:node:ganeti:replication:nic: 'eth 1' is not a name"),
+        ("repl0", "hostnode:node:ganeti:replication: a mapping of network, nic and mtu, "
+         "got 'repl0'"),
     ],
 )  # fmt: skip
 def test_a_bad_pillar_names_the_field(replication, message):

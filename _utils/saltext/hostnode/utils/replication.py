@@ -32,7 +32,7 @@ def wanted(settings, node):
     ``replication:network``, None when the node has no secondary IP. ValueError names the field.
     """
     replication = (settings or {}).get("replication") or {}
-    if not isinstance(replication, dict) or replication.get("nic") is None:
+    if isinstance(replication, dict) and replication.get("nic") is None:
         return {"nic": None, "address": None, "mtu": None}
     opts = hostnode_ganeti.options(settings)
     nic, network = opts["replication"]["nic"], opts["replication"]["network"]
