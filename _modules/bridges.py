@@ -1,18 +1,29 @@
 """
-A bridge per VLAN for instance traffic (``br0100`` for VLAN 100) whose port is the VLAN device on
-the node's bond (``bond0.100``), with a pinned MAC: live (``ip link``) and in the boot-time files
-of the node's network backend (ifupdown, netplan or systemd-networkd).
+The node's network links that hostnode owns, live (``ip link``, ``ip address``) and in the
+boot-time files of the node's network backend (ifupdown, netplan or systemd-networkd).
 
-Files go under the minion option ``hostnode:config_root`` (default ``/``), each owned by
-hostnode: ``/etc/network/interfaces.d/hostnode-bridge-<bond>``,
+A bridge per VLAN for instance traffic (``br0100`` for VLAN 100) whose port is the VLAN device on
+the node's bond (``bond0.100``), with a pinned MAC (``converge``). Files go under the minion
+option ``hostnode:config_root`` (default ``/``), each owned by hostnode:
+``/etc/network/interfaces.d/hostnode-bridge-<bond>``,
 ``/etc/netplan/90-hostnode-bridge-<bond>.yaml`` or ``/etc/systemd/network/90-hostnode-bridge-*``
-(with a drop-in beside the bond's ``.network`` file declaring the VLANs). Every function that
-changes something takes ``test=True`` and then returns the same changes without making them.
+(with a drop-in beside the bond's ``.network`` file declaring the VLANs).
+
+The Ganeti replication network's NIC (``replication``): up, with its MTU and the node's
+secondary IP, in ``/etc/network/interfaces.d/hostnode-replication-<nic>``,
+``/etc/netplan/90-hostnode-replication-<nic>.yaml``, or
+``/etc/systemd/network/10-hostnode-replication-<nic>.network`` (a drop-in
+``hostnode-replication.conf`` beside the node's own ``.network`` file of the NIC when it has
+one).
+
+Every function that changes something takes ``test=True`` and then returns the same changes
+without making them.
 
 The virtual name is ``bridges``: Salt's own ``bridge`` module (brctl) keeps its name.
 """
 
 import glob
+import ipaddress
 import os
 import re
 import tempfile
@@ -31,6 +42,7 @@ from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import ethtool as hostnode_ethtool
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import netbackend as hostnode_netbackend
+from saltext.hostnode.utils import replication as hostnode_replication
 from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "bridges"
@@ -41,6 +53,12 @@ BRIDGE_FILE_GLOBS = (
     "etc/netplan/90-hostnode-bridge-*.yaml",
     "etc/systemd/network/90-hostnode-bridge-*",
     "etc/systemd/network/*.network.d/hostnode-bridge-vlans.conf",
+)
+REPLICATION_FILE_GLOBS = (
+    f"etc/network/interfaces.d/{hostnode_replication.FILE_PREFIX}*",
+    f"etc/netplan/90-{hostnode_replication.FILE_PREFIX}*.yaml",
+    f"etc/systemd/network/{hostnode_replication.NETWORKD_PREFIX}*.network",
+    f"etc/systemd/network/*.network.d/{hostnode_replication.NETWORKD_DROP_IN}",
 )
 
 
@@ -150,6 +168,122 @@ def offloads(port, source=None):
         features = _features(port)
     return {name: features[feature] for name, feature in hostnode_ethtool.OFFLOADS.items()
             if feature in features}  # fmt: skip
+
+
+def replication(nic=None, address=None, mtu=1500, persist=True, backend=None, test=False):
+    """
+    The Ganeti replication (secondary) network's NIC, the one DRBD runs on: up, with its MTU
+    and address, live (``ip link``/``ip address``) and for the network backend. Its other
+    addresses stay (the node's primary address may be in the same network): one the pillar
+    no longer gives goes at the next reboot, with the boot-time file rewritten.
+
+    nic
+        The NIC (an existing interface); none manages nothing and removes hostnode's
+        boot-time files of a replication NIC (what is live stays until reboot).
+
+    address
+        ``IP/prefix``, the node's secondary IP with the length of the replication network
+        (``replication_wanted`` computes it from pillar); none sets no address.
+
+    mtu
+        576 to 65535; 9000 for jumbo frames where every switch port of the network takes them.
+
+    Returns ``{"links": {nic: {mtu: {old, new}, up: {old, new}, addresses: {added,
+    removed}}}, "files": {path: diff}}`` with what changes.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv2*' bridges.replication eth1 10.99.0.12/24 mtu=9000 test=True
+        salt 'hv2*' bridges.replication eth1 10.99.0.12/24 mtu=9000 backend=ifupdown
+    """
+    want = _replication_wanted_link(nic, address, mtu)
+    links = _addresses() if nic is not None else {}
+    problems = hostnode_replication.problems(links, want)
+    if problems:
+        raise CommandExecutionError("; ".join(problems) + " (nothing changed)")
+    commands = hostnode_replication.plan(links, want)
+    file_plans = _replication_file_plans(want, backend) if persist else []
+    predicted = hostnode_replication.predicted(links, want)
+    changes = _replication_changes(links, predicted, nic, file_plans)
+    if test or not changes:
+        return changes
+    done = []
+    try:
+        for argv in commands:
+            _run(argv)
+            done.append(argv)
+    except CommandExecutionError as exc:
+        info = _replication_changes(links, _addresses(), nic, [])
+        raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
+    hostnode_files.replace_planned(file_plans)
+    return _replication_changes(links, _addresses(), nic, file_plans)
+
+
+def replication_wanted(node=None, settings=None):
+    """
+    What ``replication`` sets on node (its FQDN; this minion's id by default) from the Ganeti
+    settings (pillar ``hostnode:node:ganeti`` by default): ``{nic, address, mtu}``, nic from
+    ``replication:nic`` (None: nothing to manage), address the node's ``secondary_ips`` entry
+    with the length of ``replication:network``, mtu ``replication:mtu``. Reads nothing else.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv2*' bridges.replication_wanted
+        salt-call bridges.replication_wanted hv2.fra1.example.net
+    """
+    if settings is None:
+        settings = __salt__["config.get"]("hostnode:node:ganeti", {})
+    try:
+        return hostnode_replication.wanted(settings, node or __grains__["id"])
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+
+
+def _replication_wanted_link(nic, address, mtu):
+    if nic is None:
+        if address is not None:
+            raise SaltInvocationError("address: needs a nic to be set on")
+        return {"nic": None, "address": None, "mtu": None}
+    hostnode_validate.interface_name(nic, "nic")
+    if isinstance(mtu, bool) or not isinstance(mtu, int) or not 576 <= mtu <= 65535:
+        raise SaltInvocationError(f"mtu: {mtu!r} is not an MTU (576 to 65535)")
+    if address is not None:
+        try:
+            address = str(ipaddress.ip_interface(str(address)))
+        except ValueError:
+            raise SaltInvocationError(f"address: {address!r} is not IP/prefix") from None
+    return {"nic": nic, "address": address, "mtu": mtu}
+
+
+def _addresses():
+    try:
+        return hostnode_replication.parse_links(_run(["ip", "-json", "address", "show"]))
+    except ValueError as exc:
+        raise CommandExecutionError(f"ip address: {exc}") from None
+
+
+def _replication_changes(before, after, nic, file_plans):
+    changes = {}
+    links = hostnode_replication.changes(before, after, nic)
+    if links:
+        changes["links"] = links
+    if file_plans:
+        changes["files"] = hostnode_files.diffs(file_plans)
+    return changes
+
+
+def _replication_file_plans(want, backend):
+    root = _config_root()
+    wanted = {}
+    if want["nic"] is not None:
+        backend = hostnode_netbackend.chosen(backend, root)
+        nic_network = _matching_network(root, want["nic"]) if backend == "networkd" else None
+        wanted = hostnode_replication.render(backend, want, nic_network)
+    return _file_plans(REPLICATION_FILE_GLOBS, wanted, backend, root)
 
 
 def kernel_profile(netfilter, kernel_modules, sysctl, formulas):
@@ -310,32 +444,47 @@ def _bridge_file_plans(items, offloads, backend):
         backend = hostnode_netbackend.chosen(backend, root)
         bond_network = _bond_network(root, items[0]["link"]) if backend == "networkd" else None
         wanted = hostnode_bridge.render(backend, items, bond_network, offloads)
-    found = (glob.glob(os.path.join(root, pattern)) for pattern in BRIDGE_FILE_GLOBS)
+    return _file_plans(BRIDGE_FILE_GLOBS, wanted, backend, root)
+
+
+def _file_plans(owned_globs, wanted, backend, root):
+    """Plans writing wanted ({relative path: text}) and removing the other files of ours
+    (owned_globs) under root, each written file validated by backend's tool first."""
+    found = (glob.glob(os.path.join(root, pattern)) for pattern in owned_globs)
     owned = {os.path.relpath(path, root) for paths in found for path in paths}
     plans = [hostnode_files.plan(os.path.join(root, relative), wanted.get(relative))
              for relative in sorted(set(wanted) | owned)]  # fmt: skip
     plans = [plan for plan in plans if plan]
     for plan in plans:
         if plan["new"] is not None:
-            _validate(backend, plan, items, root)
+            _validate(backend, plan, root)
     return plans
 
 
 def _bond_network(root, bond):
+    found = _matching_network(root, bond)
+    if found is None:
+        raise CommandExecutionError(
+            f"networkd: no .network file under {os.path.join(root, 'etc/systemd/network')} "
+            f"matches {bond}; the VLANs are declared in a drop-in beside it (nothing changed)"
+        )
+    return found
+
+
+def _matching_network(root, name):
+    """The .network file (relative to root) that matches name, not the replication NIC's own
+    (``replication`` puts a drop-in beside the node's file, or writes that one), or None."""
     folder = os.path.join(root, "etc/systemd/network")
     for entry in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
-        text = (
-            hostnode_files.read(os.path.join(folder, entry)) if entry.endswith(".network") else None
-        )
-        if text and any(line.strip() == f"Name={bond}" for line in text.splitlines()):
+        if not entry.endswith(".network") or entry.startswith(hostnode_replication.NETWORKD_PREFIX):
+            continue
+        text = hostnode_files.read(os.path.join(folder, entry))
+        if text and any(line.strip() == f"Name={name}" for line in text.splitlines()):
             return os.path.join("etc/systemd/network", entry)
-    raise CommandExecutionError(
-        f"networkd: no .network file under {folder} matches {bond}; the VLANs are declared in a "
-        "drop-in beside it (nothing changed)"
-    )
+    return None
 
 
-def _validate(backend, plan, items, root):
+def _validate(backend, plan, root):
     """The backend's own tool reads the rendered file (netplan: with the node's own files)."""
     if backend == "ifupdown" and salt.utils.path.which("ifquery"):
         with tempfile.TemporaryDirectory(prefix="hostnode-validate-") as scratch:

@@ -3,7 +3,8 @@ A Ganeti cluster formed from pillar: read it (``cluster_info``, ``nodes``, ``gro
 ``group_members``), initialise it on the master node (``init_cluster``, with the KVM CPU model
 every node runs and the pillar's disk parameters), give it its node groups (``assign_groups``)
 and add the nodes that are not members yet (``add_node``). The options come from pillar
-``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml).
+``hostnode:node:ganeti`` (see formulas/node/parameters/defaults.yaml); on a running cluster,
+``modify_cluster`` brings its hypervisor and disk parameters and its CPU model to them.
 
 ``gnt-cluster init`` refuses when /var/lib/ganeti/config.data exists, so that file is what
 "initialised" means here; membership is the master's ssconf node list
@@ -127,7 +128,7 @@ def cluster_info(source=None):
         parse = hostnode_ganeti.parse_cluster_info
         return hostnode_files.parse_source(source, parse, "gnt-cluster info output")
     return _parsed(
-        hostnode_ganeti.parse_cluster_info, _run(["gnt-cluster", "info"]), "gnt-cluster info"
+        hostnode_ganeti.parse_cluster_info, _read(["gnt-cluster", "info"]), "gnt-cluster info"
     )
 
 
@@ -230,6 +231,50 @@ def init_cluster(settings=None, name=None, test=False):
     except ValueError as exc:
         raise SaltInvocationError(str(exc)) from None
     return _apply(plan, test)
+
+
+def modify_cluster(settings=None, test=False):
+    """
+    On the master of an initialised cluster (``{}`` elsewhere, and before the init, which sets
+    them): the hypervisor and disk parameters of pillar (``hypervisor_parameters``,
+    ``disk_parameters``) and the KVM guests' CPU model (``kvm:cpu_type``: the model every node
+    runs, over the Salt mine's ``hostnode_cpu`` of the pillar's master and nodes and the
+    cluster's members, unless pillar sets it) as ``gnt-cluster info`` reports them, set by one
+    ``gnt-cluster modify`` of only what differs. Returns ``{"commands": [...], "parameters":
+    {kind: {owner: {key: {old, new}}}}, "cpu_model": [why]}`` or ``{}``: a CPU model change
+    always says why (the nodes that cannot run the old model, and their missing flags) and
+    what it means for running instances.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt 'hv1*' ganeti.modify_cluster test=True
+    """
+    opts = _options(settings)
+    if not initialised():
+        return {}
+    info = cluster_info()
+    cpus = None
+    if hostnode_ganeti.needs_cpu_type(opts):
+        found = _mine_cpus([opts["master"], *opts["nodes"], *members()])
+        opts = hostnode_ganeti.with_cpu_type(opts, common_cpu_model(cpus=found)["model"])
+        cpus = _cpus(None, found)
+    try:
+        changes = hostnode_ganeti.parameter_changes(info, opts)
+    except ValueError as exc:
+        raise SaltInvocationError(str(exc)) from None
+    if not changes:
+        return {}
+    model = changes.get("hypervisor_parameters", {}).get("kvm", {}).get("cpu_type")
+    notes = []
+    if model and cpus is None:
+        notes.append(f"kvm:cpu_type {model['old'] or '(none)'} -> {model['new']}: set by "
+                     "hostnode:node:ganeti:hypervisor_parameters:kvm:cpu_type")  # fmt: skip
+    elif model:
+        notes.append(hostnode_cpu.model_change(model["old"], model["new"], cpus))
+    result = {"parameters": changes, **_apply([hostnode_ganeti.modify_argv(changes)], test)}
+    return {**result, "cpu_model": notes} if notes else result
 
 
 def ssh_keys(source=None):

@@ -29,6 +29,7 @@ from saltext.hostnode.utils import ethtool as hostnode_ethtool
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import lvm as hostnode_lvm
 from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import replication as hostnode_replication
 from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "node"
@@ -407,7 +408,9 @@ def preflight(settings, formulas=()):
     its devices free; the time sources (``time``) must be host names or IP addresses with
     source options chrony knows; the bridge ports' offloads
     (``hostnode:node:bridges:offloads``) name known offloads with true or false, and
-    ``hostnode:node:bridges:netfilter`` is a boolean that owns the bridge-nf sysctl keys.
+    ``hostnode:node:bridges:netfilter`` is a boolean that owns the bridge-nf sysctl keys; with
+    node.replication, the replication NIC, its MTU and the node's secondary IP with the prefix
+    of ``hostnode:node:ganeti:replication:network``.
 
     CLI Example:
 
@@ -441,6 +444,7 @@ def preflight(settings, formulas=()):
     except (ValueError, SaltInvocationError) as exc:
         raise CommandExecutionError(f"pillar refused, nothing changed: {exc}") from None
     problems += _bridges_problems(settings, formulas)
+    problems += _replication_problems(settings, formulas, own)
     problems += _volume_group_problems(settings.get("lvm") or {})
     if problems:
         raise CommandExecutionError("pillar refused, nothing changed: " + "; ".join(problems))
@@ -467,6 +471,17 @@ def _bridges_problems(settings, formulas):
                      for name in hostnode_bridge.NETFILTER_KEYS
                      if name in (settings.get("sysctl") or {})]  # fmt: skip
     return problems
+
+
+def _replication_problems(settings, formulas, own):
+    """On a node that gets node.replication: its NIC, MTU and secondary IP from the pillar."""
+    if "node.replication" not in formulas:
+        return []
+    try:
+        hostnode_replication.wanted(settings.get("ganeti") or {}, own)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
 
 
 def _volume_group_problems(lvm):

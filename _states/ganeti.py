@@ -1,12 +1,17 @@
 """
 A Ganeti cluster formed from pillar (see the ``ganeti`` execution module): initialised on the
-master node, the other nodes added as members. Each state computes its commands once: test=True
+master node, its hypervisor and disk parameters kept as pillar has them, the other nodes added
+as members. Each state computes its commands once: test=True
 lists exactly the commands a real run runs.
 
 .. code-block:: yaml
 
     hostnode-ganeti-cluster:
       ganeti.cluster_initialized:
+        - name: ganeti.ams1.example.net
+
+    hostnode-ganeti-parameters:
+      ganeti.cluster_parameters:
         - name: ganeti.ams1.example.net
 
     hostnode-ganeti-groups:
@@ -60,6 +65,31 @@ def cluster_initialized(name, settings=None):
         name, lambda test: __salt__["ganeti.init_cluster"](settings, name, test=test), _test(),
         "The Ganeti cluster",
     )  # fmt: skip
+
+
+def cluster_parameters(name, settings=None):
+    """
+    On the master of a running cluster named name: its hypervisor and disk parameters and its
+    KVM CPU model as pillar has them (see ``ganeti.modify_cluster``), changed by one
+    ``gnt-cluster modify`` of what differs; a CPU model change says why in the comment
+    (``cpu_model``). Before the init it has nothing to do (the init sets them).
+
+    .. code-block:: yaml
+
+        hostnode-ganeti-parameters:
+          ganeti.cluster_parameters:
+            - name: ganeti.ams1.example.net
+    """
+    changes = {}
+
+    def converge(test):
+        changes.update(__salt__["ganeti.modify_cluster"](settings, test=test))
+        return changes
+
+    def notes():
+        return changes.get("cpu_model", [])
+
+    return hostnode_state.run(name, converge, _test(), "The Ganeti cluster parameters", notes)
 
 
 def node_groups(name, settings=None):

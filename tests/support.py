@@ -5,6 +5,8 @@ import os
 import pathlib
 import re
 import shutil
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -12,6 +14,7 @@ import yaml
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
+NETWORKD = "/lib/systemd/systemd-networkd"
 
 # The fleet of the session's master (conftest.py): two sites (by minion id) times two roles
 # (by grain); ams1 has a second hypervisor, a node of its Ganeti cluster.
@@ -165,3 +168,32 @@ def minion_overrides(config_root, pillar_roots=None):
         "pillar_roots": {"base": [str(pillar_roots or REPO / "pillar.example")]},
         "hostnode": {"config_root": str(config_root)},
     }
+
+
+def boot_networkd(namespace, network_dir, mount_point, ready, seconds=10):
+    """
+    Run systemd-networkd in namespace with only network_dir's files (bound on mount_point)
+    until ready() is true (then True) or seconds have passed (False); stopped after.
+    """
+    script = (
+        "mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/network && "
+        "for d in /etc/systemd/network /lib/systemd/network; do mount -t tmpfs tmpfs $d; done && "
+        f"mount --bind {network_dir} {mount_point} && "
+        "umount -l /sys && mount -t sysfs -o ro sysfs /sys && "
+        f"exec {NETWORKD}"
+    )
+    daemon = subprocess.Popen(
+        ["ip", "netns", "exec", namespace.name, "unshare", "-m", "sh", "-c", script],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if ready():
+                return True
+            time.sleep(0.1)
+        return False
+    finally:
+        daemon.kill()
+        daemon.wait()

@@ -1,7 +1,8 @@
 {#- Removes the node formula's files: its /etc/hosts block, modules-load.d, modprobe.d and
-    sysctl.d files, the bridges' boot-time files, chrony's sources file and the LVM filter
-    (lvmlocal.conf). What is live stays until reboot (loaded modules, sysctl values, bridges,
-    the sources chronyd runs with); chrony stays installed, the hostname and the volume group
+    sysctl.d files, the bridges' and the replication NIC's boot-time files, chrony's sources
+    file and the LVM filter (lvmlocal.conf). What is live stays until reboot (loaded modules,
+    sysctl values, bridges, the replication NIC's MTU and address, the sources chronyd runs
+    with); chrony stays installed, the hostname and the volume group
     are never undone. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ '/map.jinja' import node with context %}
@@ -23,6 +24,12 @@ hostnode-node-bridges-clean:
   bridges.managed:
     - bond: {{ node.bridges.bond | json }}
     - vlans: []
+    - backend: {{ node.bridges.backend | json }}
+
+hostnode-node-replication-clean:
+  bridges.replication:
+    - name: {{ grains['id'] | json }}
+    - settings: {}
     - backend: {{ node.bridges.backend | json }}
 
 hostnode-node-time-sources-clean:

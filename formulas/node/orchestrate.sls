@@ -15,8 +15,10 @@
       mine        mine.update of the master and the joining nodes (that key, their host keys);
       join        node.ganeti_join on the joining nodes (the don't-fragment ping to the
                   master's secondary IP, then the master's root key authorized);
-      ganeti      node.ganeti_cluster on the master for the joining nodes (the node groups and
-                  the members' groups, the joining nodes' host keys from the mine into Ganeti's
+      ganeti      node.ganeti_cluster on the master for the joining nodes (a running
+                  cluster's parameters and CPU model as pillar and its nodes' CPUs want them,
+                  a change of model named with its reason; the node groups and the members'
+                  groups, the joining nodes' host keys from the mine into Ganeti's
                   known_hosts, then gnt-node add of each non-member into its group; a node
                   that cannot run the cluster's CPU model is named in the step's comment).
     init, mine and join exist only where nodes join (without them, ganeti is the init). Each step
@@ -76,6 +78,7 @@ hostnode-orchestrate-init-{{ master }}:
     - sls:
       - node.ganeti_cluster
     - exclude:
+      - id: hostnode-ganeti-parameters
       - id: hostnode-ganeti-groups
       - id: hostnode-ganeti-members
     - require:

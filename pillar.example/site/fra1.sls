@@ -22,7 +22,8 @@ hostnode:
       vg_name: xenvg
       nic_link: br0300
       # fra1's replication network: jumbo frames on a NIC of its own. Each node's secondary IP
-      # (gnt-cluster init / gnt-node add --secondary-ip); a node joins only after a
+      # (gnt-cluster init / gnt-node add --secondary-ip); node.replication brings repl0 up with
+      # MTU 9000 and the node's secondary IP (/24), live and at boot; a node joins only after a
       # don't-fragment ping of 9000 bytes by repl0 reaches the master's.
       replication:
         network: 10.2.1.0/24

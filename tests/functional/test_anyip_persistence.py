@@ -11,10 +11,11 @@ import time
 
 import pytest
 
+from support import NETWORKD, boot_networkd
+
 pytestmark = pytest.mark.netns
 
 PREFIXES = ["198.51.100.0/24", "2001:db8:100::/64"]
-NETWORKD = "/lib/systemd/systemd-networkd"
 
 
 def need(tool):
@@ -29,35 +30,17 @@ def persist(loaders, netns, backend):
     return result.changes["file"]["path"]
 
 
+def all_local(namespace):
+    return all(namespace.route_type(p.split("/")[0]) == "local" for p in PREFIXES)
+
+
 def wait_for_local(namespace, seconds=10):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if all(namespace.route_type(p.split("/")[0]) == "local" for p in PREFIXES):
+        if all_local(namespace):
             return True
         time.sleep(0.1)
     return False
-
-
-def boot_networkd(namespace, network_dir, mount_point):
-    """Run systemd-networkd in namespace with only network_dir's files, until the routes are up."""
-    script = (
-        "mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/network && "
-        "for d in /etc/systemd/network /lib/systemd/network; do mount -t tmpfs tmpfs $d; done && "
-        f"mount --bind {network_dir} {mount_point} && "
-        "umount -l /sys && mount -t sysfs -o ro sysfs /sys && "
-        f"exec {NETWORKD}"
-    )
-    daemon = subprocess.Popen(
-        ["ip", "netns", "exec", namespace.name, "unshare", "-m", "sh", "-c", script],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        return wait_for_local(namespace)
-    finally:
-        daemon.kill()
-        daemon.wait()
 
 
 @pytest.fixture
@@ -91,7 +74,9 @@ def test_networkd_file_is_applied_by_systemd_networkd(loaders, netns, config_roo
     need(NETWORKD)
     persist(loaders, netns, "networkd")
     network_dir = config_root / "etc/systemd/network"
-    assert boot_networkd(fresh_node, network_dir, "/etc/systemd/network")
+    assert boot_networkd(
+        fresh_node, network_dir, "/etc/systemd/network", lambda: all_local(fresh_node)
+    )
 
 
 def test_netplan_file_generates_networkd_config_that_brings_the_routes_up(
@@ -109,4 +94,6 @@ def test_netplan_file_generates_networkd_config_that_brings_the_routes_up(
     assert generated.returncode == 0, generated.stderr
     network_dir = config_root / "run/systemd/network"
     assert "Type=local" in (network_dir / "10-netplan-lo.network").read_text()
-    assert boot_networkd(fresh_node, network_dir, "/run/systemd/network")
+    assert boot_networkd(
+        fresh_node, network_dir, "/run/systemd/network", lambda: all_local(fresh_node)
+    )

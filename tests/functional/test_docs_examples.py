@@ -106,6 +106,8 @@ NOT_HERE = {
     "salt 'hv*' bridges.converge bond0 '[100]' offloads='{gro: false, gso: false, tso: false}' "
     "test=True": NO_BOND,
     "salt 'hv*' bridges.offloads bond0.100": NO_BOND,
+    "salt 'hv2*' bridges.replication eth1 10.99.0.12/24 mtu=9000 test=True": "needs the "
+    "replication NIC eth1 (tests/functional/test_replication_netns.py runs it on a veth)",
     "salt -G 'hostnode_openvz:role:hardware_node' beancounters.read": NO_OPENVZ,
     "salt '*' beancounters.failures": NO_OPENVZ,
     "salt '*' beancounters.delta": NO_OPENVZ,

@@ -1,7 +1,8 @@
 """
 node.ganeti_cluster through Salt's own state compiler (state.sls, test=True) on a master whose
 minion id the pillar names, with three other nodes: one state each for init (with the CPU model
-pillar sets), groups and members. A masterless minion's mine holds only its own keys, so the
+pillar sets), the running cluster's parameters (nothing to do before the init), groups and
+members. A masterless minion's mine holds only its own keys, so the
 members are refused there, naming the first node without host keys
 (tests/integration/test_orchestrate.py lists the adds through a real master's mine).
 """
@@ -38,13 +39,15 @@ def test_three_nodes_each_get_one_gnt_node_add(master):
     for state in states:
         by_id.setdefault(state["__id__"], []).append(state)
     assert list(by_id) == [
-        "hostnode-ganeti-cluster", "hostnode-ganeti-groups", "hostnode-ganeti-members",
+        "hostnode-ganeti-cluster", "hostnode-ganeti-parameters", "hostnode-ganeti-groups",
+        "hostnode-ganeti-members",
     ]  # fmt: skip
-    assert [len(states) for states in by_id.values()] == [1, 1, 1], "one state each"
-    init, groups, members = (by_id[key][0] for key in by_id)
+    assert [len(states) for states in by_id.values()] == [1, 1, 1, 1], "one state each"
+    init, parameters, groups, members = (by_id[key][0] for key in by_id)
     (command,) = init["changes"]["commands"]
     assert command.startswith("gnt-cluster init ") and command.endswith(" ganeti.lab.example.net")
     assert "--hypervisor-parameters=kvm:cpu_type=qemu64," in command
+    assert parameters["result"] is True and parameters["changes"] == {}
     assert groups["changes"] == {"commands": ["gnt-group add rack1"]}
     assert members["result"] is False and members["changes"] == {}
     assert members["comment"] == (

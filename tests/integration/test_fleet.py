@@ -11,8 +11,9 @@ makes the minions differ; a change of defaults or pillar that alters a node show
   of a state that would fail), with the minion's config root written ``<config_root>`` and
   every ``old`` value (what this machine has now) left out.
 
-The minions run on this machine, which has no bond0: the bonding and bridge states predict a
-failure that names what is missing, as they would on a node whose bond is not up yet.
+The minions run on this machine, which has no bond0 and no repl0: the bonding and bridge
+states, and fra1's replication NIC, predict a failure that names what is missing, as they would
+on a node whose NICs are not up yet.
 
 ``HOSTNODE_UPDATE_GOLDEN=1 make test`` rewrites them; review the diff before committing.
 """

@@ -10,9 +10,9 @@ lists `gnt-cluster init` for each master, with the KVM CPU model the cluster's n
 each group add and assign once, and `gnt-node add` once for each other node (into its group),
 after their host keys go into the master's Ganeti known_hosts. After an init (simulated: what
 a real `gnt-cluster init` leaves on the master, its config.data and ssconf node list, under
-the master minion's config root) the groups are read with Ganeti's own tools, which this
-machine lacks: the step says so and adds no node; fra1, without groups, has nothing left to
-do. A node that publishes no host key refuses the add step: no node is added.
+the master minion's config root) the cluster's parameters and the groups are read with
+Ganeti's own tools, which this machine lacks: the step says so and adds no node, on fra1 too.
+A node that publishes no host key refuses the add step: no node is added.
 """
 
 import json
@@ -184,8 +184,12 @@ def test_after_an_init_groups_need_ganetis_tools_and_no_node_is_added(
     assert by_id["hostnode-ganeti-groups"]["comment"].startswith("gnt-group is not installed")
     assert by_id["hostnode-ganeti-members"]["result"] is False  # its requisite failed
     assert by_id["hostnode-ganeti-members"]["changes"] == {}
+    assert by_id["hostnode-ganeti-parameters"]["result"] is False
+    assert by_id["hostnode-ganeti-parameters"]["comment"].startswith("gnt-cluster is not installed")
     (fra1,) = [s for s in steps.values() if s["__id__"] == f"hostnode-orchestrate-ganeti-{FRA1}"]
-    assert all(s["changes"] == {} for s in fra1["changes"]["ret"][FRA1].values())
+    fra1_by_id = {s["__id__"]: s for s in fra1["changes"]["ret"][FRA1].values()}
+    assert fra1_by_id["hostnode-ganeti-parameters"]["result"] is False
+    assert all(s["changes"] == {} for s in fra1_by_id.values())
 
 
 def test_a_node_without_host_keys_in_the_mine_refuses_the_add(orchestrate, config_roots, salt_cli):

@@ -297,6 +297,7 @@ def configure_loader_modules(table, config_root):
     dunders["__grains__"] = {"id": "hv1.ams1.example.net"}
     for name in (
         "init_cluster",
+        "modify_cluster",
         "assign_groups",
         "add_node",
         "replication_check",
@@ -729,3 +730,130 @@ def test_a_node_without_ping_is_refused_naming_the_package(table, monkeypatch, c
         "ping is not installed (Debian package iputils-ping, which node.ganeti installs)"
     )
     assert not (config_root / "root/.ssh/authorized_keys").exists()
+# --- A running cluster's parameters (gnt-cluster modify) --------------------------------------
+
+GUEST_INFO = fixture_text("ganeti", "cluster-info-cpu-type-rack1.txt")
+INFO = ("gnt-cluster", "info")
+# The guest cluster's own values (cluster-info-cpu-type-rack1.txt): nothing to modify.
+AS_INITIALISED = {
+    **SETTINGS,
+    "hypervisor_parameters": {"kvm": {"cpu_type": "Opteron_G2", "kernel_path": ""}},
+    "disk_parameters": {"drbd": {"resync-rate": 40960, "c-max-rate": 102400,
+                                 "dynamic-resync": False}},
+}  # fmt: skip
+
+
+def guest_info(cpu_type="Opteron_G2"):
+    """The guest cluster's captured gnt-cluster info, with its cpu_type as a run made it."""
+    return GUEST_INFO.replace("cpu_type: Opteron_G2", f"cpu_type: {cpu_type}")
+
+
+@pytest.fixture
+def running(table, config_root):
+    """The guest's cluster, as gnt-cluster info reports it, with hv1 master and hv2 a member."""
+    (config_root / "var/lib/ganeti").mkdir(parents=True)
+    (config_root / "var/lib/ganeti/config.data").write_text("{}")
+    table.node_list.write_text("hv1.ams1.example.net\nhv2.ams1.example.net\n")
+    table.answers[INFO] = (0, guest_info(), "")
+    return table
+
+
+def test_parameters_as_the_cluster_reports_them_plan_nothing():
+    info = hostnode_ganeti.parse_cluster_info(GUEST_INFO)
+    opts = hostnode_ganeti.options(AS_INITIALISED)
+    assert hostnode_ganeti.parameter_changes(info, opts) == {}
+    assert hostnode_ganeti.modify_argv({}) is None
+
+
+def test_only_what_differs_is_modified_booleans_as_ganeti_prints_them():
+    info = hostnode_ganeti.parse_cluster_info(GUEST_INFO)
+    settings = {**AS_INITIALISED, "disk_parameters": {"drbd": {
+        "resync-rate": 61440, "c-max-rate": 102400, "dynamic-resync": True}}}  # fmt: skip
+    settings["hypervisor_parameters"] = {"kvm": {"cpu_type": "qemu64", "acpi": True}}
+    changes = hostnode_ganeti.parameter_changes(info, hostnode_ganeti.options(settings))
+    assert changes == {
+        "hypervisor_parameters": {"kvm": {"cpu_type": {"old": "Opteron_G2", "new": "qemu64"}}},
+        "disk_parameters": {"drbd": {"dynamic-resync": {"old": "False", "new": "true"},
+                                     "resync-rate": {"old": "40960", "new": "61440"}}},
+    }  # fmt: skip
+    assert hostnode_ganeti.modify_argv(changes) == [
+        "gnt-cluster", "modify", "--hypervisor-parameters=kvm:cpu_type=qemu64",
+        "--disk-parameters=drbd:dynamic-resync=true,resync-rate=61440",
+    ]  # fmt: skip
+
+
+def test_a_parameter_the_cluster_does_not_report_names_the_field():
+    info = hostnode_ganeti.parse_cluster_info(GUEST_INFO)
+    settings = {**SETTINGS, "hypervisor_parameters": {"kvm": {"cpu_typ": "qemu64"}}}
+    with pytest.raises(ValueError) as refused:
+        hostnode_ganeti.parameter_changes(info, hostnode_ganeti.options(settings))
+    assert str(refused.value) == (
+        "hostnode:node:ganeti:hypervisor_parameters:kvm:cpu_typ: not a parameter gnt-cluster "
+        "info reports"
+    )
+
+
+def test_before_the_init_there_is_nothing_to_modify(table):
+    assert ganeti.modify_cluster(test=True) == {}
+    assert table.calls == []
+
+
+def test_the_state_predicts_the_modify_it_runs_then_nothing(running, monkeypatch):
+    settings = {**SETTINGS, "disk_parameters": {"drbd": {"resync-rate": 61440}}}
+    modify = [
+        "gnt-cluster", "modify", "--hypervisor-parameters=kvm:cpu_type=Haswell-noTSX",
+        "--disk-parameters=drbd:resync-rate=61440",
+    ]  # fmt: skip
+    monkeypatch.setitem(ganeti_state.__opts__, "test", True)
+    predicted = ganeti_state.cluster_parameters("ganeti.ams1.example.net", settings)
+    assert predicted["result"] is None and running.argvs() == [list(INFO)]
+    assert predicted["changes"]["commands"] == [" ".join(modify)]
+    assert predicted["changes"]["parameters"]["disk_parameters"] == {
+        "drbd": {"resync-rate": {"old": "40960", "new": "61440"}}
+    }
+    (why,) = predicted["changes"]["cpu_model"]
+    assert why == (
+        "kvm:cpu_type Opteron_G2 -> Haswell-noTSX: the best model every node runs "
+        "(hv1.ams1.example.net, hv2.ams1.example.net, hv3.ams1.example.net); an instance gets "
+        "Haswell-noTSX when it next starts, a running one keeps Opteron_G2 until then and "
+        "live-migrates only to nodes that run it"
+    )
+    assert why in predicted["comment"]
+    monkeypatch.setitem(ganeti_state.__opts__, "test", False)
+    applied = ganeti_state.cluster_parameters("ganeti.ams1.example.net", settings)
+    assert applied["result"] is True and applied["changes"] == predicted["changes"]
+    assert running.argvs()[-1] == modify
+    modified = guest_info("Haswell-noTSX").replace("resync-rate: 40960", "resync-rate: 61440")
+    running.answers[INFO] = (0, modified, "")
+    again = ganeti_state.cluster_parameters("ganeti.ams1.example.net", settings)
+    assert again["result"] is True and again["changes"] == {}
+
+
+def test_a_lowered_cpu_model_names_the_nodes_that_cannot_run_the_old_one(running, mine):
+    running.answers[INFO] = (0, guest_info("Cascadelake-Server-noTSX"), "")
+    changes = ganeti.modify_cluster(AS_INITIALISED | {"hypervisor_parameters": {}}, test=True)
+    assert changes["commands"] == [
+        "gnt-cluster modify --hypervisor-parameters=kvm:cpu_type=Haswell-noTSX"
+    ]
+    (why,) = changes["cpu_model"]
+    assert why.startswith(
+        "kvm:cpu_type Cascadelake-Server-noTSX -> Haswell-noTSX: lowered, hv1.ams1.example.net "
+        "lacks "
+    )
+    assert "avx512f" in why and "hv2.ams1.example.net" not in why
+    assert running.argvs() == [list(INFO)]
+
+
+def test_the_members_cpus_count_and_a_member_without_one_stops_the_change(running, mine):
+    del mine.cpus["hv2.ams1.example.net"]  # a member, no longer in pillar's nodes
+    settings = {**AS_INITIALISED, "nodes": ["hv3.ams1.example.net"], "hypervisor_parameters": {}}
+    with pytest.raises(CommandExecutionError, match=r"mine: no hostnode_cpu from hv2\.ams1"):
+        ganeti.modify_cluster(settings, test=True)
+
+
+def test_a_cpu_model_pillar_sets_is_said_to_come_from_pillar(running):
+    settings = {**AS_INITIALISED, "hypervisor_parameters": {"kvm": {"cpu_type": "kvm64"}}}
+    assert ganeti.modify_cluster(settings, test=True)["cpu_model"] == [
+        "kvm:cpu_type Opteron_G2 -> kvm64: set by "
+        "hostnode:node:ganeti:hypervisor_parameters:kvm:cpu_type"
+    ]

@@ -186,3 +186,24 @@ def lowered_by(model, members, joining):
          "common": common_model({**members, node: joining[node]})["model"]}
         for node, lacks in _missing(features, joining).items()
     ]  # fmt: skip
+
+
+def model_change(old, new, cpus):
+    """
+    One line saying why a running cluster's KVM CPU model changes from old to new, the model
+    every node of cpus (``{node: cpu}``) runs, and what that means for its instances: which
+    nodes cannot run old (their missing flags) when old is a named model they lack, else
+    that new is the best model they all run.
+    """
+    lacking = lowered_by(old, {}, cpus)
+    if lacking:
+        why = "lowered, " + "; ".join(
+            f"{low['node']} lacks {', '.join(low['lacks'])}" for low in lacking
+        )
+    else:
+        why = f"the best model every node runs ({', '.join(sorted(cpus))})"
+    return (
+        f"kvm:cpu_type {old or '(none)'} -> {new}: {why}; an instance gets {new} when it next "
+        f"starts, a running one keeps {old or 'its model'} until then and live-migrates only to "
+        "nodes that run it"
+    )

@@ -1,7 +1,8 @@
 """
 Ganeti as hostnode reads and forms it: the parsers of ``gnt-cluster info``, ``gnt-node list``
 and ``gnt-group list`` output, the cluster options taken from pillar, and the plans (argv lists)
-that initialise a cluster, give it its node groups and add the nodes that are not members yet;
+that initialise a cluster, bring a running cluster's hypervisor and disk parameters to pillar's,
+give it its node groups and add the nodes that are not members yet;
 the SSH keys a join needs (public key lines, Ganeti's known_hosts) and the replication network's
 don't-fragment ping. Pure: nothing here runs a command.
 """
@@ -434,6 +435,60 @@ def with_cpu_type(opts, model):
     """The options with the KVM hypervisor parameter ``cpu_type`` model."""
     kvm = {**opts["hypervisor_parameters"].get("kvm", {}), "cpu_type": model}
     return {**opts, "hypervisor_parameters": {**opts["hypervisor_parameters"], "kvm": kvm}}
+
+
+# Where gnt-cluster info reports each kind of cluster parameter, and the option of gnt-cluster
+# modify (and init) that sets it (lib/client/gnt_cluster.py: HVLIST_OPT, DISK_PARAMS_OPT).
+_CLUSTER_PARAMETERS = {
+    "hypervisor_parameters": ("Hypervisor parameters", "--hypervisor-parameters"),
+    "disk_parameters": ("Default disk parameters", "--disk-parameters"),
+}
+
+
+def parameter_changes(info, opts):
+    """
+    ``{kind: {owner: {key: {old, new}}}}``: the hypervisor and disk parameters of opts
+    (``hypervisor_parameters``: ``{kvm: {cpu_type: ...}}``, ``disk_parameters``: ``{drbd:
+    {resync-rate: ...}}``) whose value differs from what ``gnt-cluster info`` (parsed) reports.
+    Booleans compare as Ganeti prints them (``True``). A hypervisor, template or key the
+    cluster does not report raises ValueError naming the pillar field.
+    """
+    changes = {}
+    for kind, (section, _option) in _CLUSTER_PARAMETERS.items():
+        reported = info.get(section) or {}
+        for owner, parameters in sorted(opts[kind].items()):
+            field = f"hostnode:node:ganeti:{kind}:{owner}"
+            current = reported.get(owner)
+            if not isinstance(current, dict):
+                raise ValueError(f"{field}: gnt-cluster info reports no {section} of {owner}")
+            for key, value in sorted(parameters.items()):
+                if key not in current:
+                    raise ValueError(f"{field}:{key}: not a parameter gnt-cluster info reports")
+                if not _same(current[key], value):
+                    changes.setdefault(kind, {}).setdefault(owner, {})[key] = {
+                        "old": current[key], "new": value,
+                    }  # fmt: skip
+    return changes
+
+
+def _same(reported, wanted):
+    """Whether gnt-cluster info's value is the wanted one (booleans as Ganeti prints them)."""
+    if wanted in ("true", "false"):
+        return str(reported).lower() == wanted
+    return reported == wanted
+
+
+def modify_argv(changes):
+    """The ``gnt-cluster modify`` argv that sets the new values of changes (see
+    ``parameter_changes``), or None when there are none."""
+    if not changes:
+        return None
+    argv = ["gnt-cluster", "modify"]
+    for kind, (_section, option) in _CLUSTER_PARAMETERS.items():
+        for owner, parameters in sorted(changes.get(kind, {}).items()):
+            pairs = ",".join(f"{key}={value['new']}" for key, value in sorted(parameters.items()))
+            argv.append(f"{option}={owner}:{pairs}")
+    return argv
 
 
 def plan_add(members, wanted, secondary_ips=None, node_groups=None):
