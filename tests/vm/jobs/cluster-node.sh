@@ -12,8 +12,6 @@ set -u
 out=/results
 ip link set eth0 up
 ip addr add "$NODE_IP/24" dev eth0
-ip link set eth1 mtu 9000 up
-ip addr add "$NODE_SECONDARY/24" dev eth1
 ip link set eth2 up
 ip addr add 10.0.2.15/24 dev eth2
 tr -d - < /proc/sys/kernel/random/uuid > /etc/machine-id
