@@ -212,6 +212,22 @@ def minions(master, tmp_path_factory):
         factory.terminate()
 
 
+@pytest.fixture(scope="module")
+def hv3(master, salt_cli, tmp_path_factory):
+    """A third hypervisor of ams1 (pillar.example names it a node of ams1's Ganeti cluster), for
+    one test module (its key deleted afterwards, so later tests' '*' does not wait for it)."""
+    node = "hv3.ams1.example.net"
+    root = fleet_minion_root(tmp_path_factory.mktemp(node), node)
+    overrides = {"hostnode": {"config_root": str(root)}, "grains": {"roles": ["hypervisor"]}}
+    factory = master.salt_minion_daemon(node, overrides=overrides)
+    factory.start(start_timeout=180)
+    synced = salt_cli.run("saltutil.sync_all", minion_tgt=node)
+    assert synced.returncode == 0, synced.stderr
+    yield factory
+    factory.terminate()
+    master.salt_key_cli().run("-d", node, "-y")
+
+
 @pytest.fixture(scope="session")
 def salt_cli(master, minions):
     """The salt CLI of the master, once every minion has synced our modules from file_roots."""
