@@ -172,14 +172,14 @@ def hostnode_call(tmp_path, config_root):
 def ceph_lab():
     """
     The run's one real Ceph cluster (tests/ceph_cluster.py; ~45 s to start), stopped at the end.
-    Each test module takes devices of its own with ``ceph_lab.lend(count)``; the nine here are
+    Each test module takes devices of its own with ``ceph_lab.lend(count)``; the eleven here are
     enough for all of them (seven for tests/functional/test_ceph_osd.py, two for
-    tests/reliability/test_faults.py).
+    tests/functional/test_maintenance_ceph.py, two for tests/reliability/test_faults.py).
     """
     reason = ceph_cluster.missing()
     if reason:
         pytest.skip(reason)
-    lab = ceph_cluster.Cluster(osd_devices=9).start()
+    lab = ceph_cluster.Cluster(osd_devices=11).start()
     yield lab
     lab.stop()
 
