@@ -11,7 +11,8 @@
       drain    ganeti: drained, primaries migrated away (failed over when pillar allows);
                ceph: noout for its OSDs
       payload  each item of pillar payload on the node (an SLS, or a function), then with
-               reboot the node restarts and the run waits for its minion's start event
+               reboot the node restarts; with reboot (or wait_start, for a payload that
+               restarts the minion itself) the run waits for its minion's start event
       return   ganeti: undrained, verify-disks (activates its disks), DRBD resynced on every
                node; ceph: its OSDs up and in, noout unset
       after    the gates again (ceph: health within settle_timeout), then with rebalance hbal
@@ -126,6 +127,9 @@ hostnode-maintenance-reboot-{{ node }}:
     - failhard: true
     - require:
       - salt: {{ previous[-1] }}
+{%-             do previous.append('hostnode-maintenance-reboot-' ~ node) %}
+{%-           endif %}
+{%-           if fact.settings.reboot or fact.settings.wait_start %}
 
 hostnode-maintenance-back-{{ node }}:
   salt.wait_for_event:
@@ -135,7 +139,7 @@ hostnode-maintenance-back-{{ node }}:
     - timeout: {{ fact.settings.start_timeout }}
     - failhard: true
     - require:
-      - salt: hostnode-maintenance-reboot-{{ node }}
+      - salt: {{ previous[-1] }}
 {%-             do previous.append('hostnode-maintenance-back-' ~ node) %}
 {%-           endif %}
 {%-         endif %}

@@ -109,3 +109,13 @@ def test_a_ganeti_master_or_a_bad_pillar_refuses_the_run(orchestrate):
     assert "hostnode_maintenance:payload: a non-empty list" in refused["name"], refused
     (refused,) = orchestrate({"target": [HV2]})
     assert refused["name"] == "hostnode_maintenance:targets: a list of minion ids, got None"
+
+
+def test_a_payload_restarting_the_minion_itself_is_waited_for(orchestrate):
+    payload = [{"sls": "node.time"}, {"function": "service.restart", "arg": ["salt-minion"]}]
+    steps = orchestrate({"targets": [FRA1_STOR1], "payload": payload, "wait_start": True})
+    assert [s["__id__"] for s in steps] == [
+        f"hostnode-maintenance-{step}-{FRA1_STOR1}" for step in ("payload-1", "payload-2", "back")
+    ]
+    assert steps[0]["changes"]["ret"][FRA1_STOR1], "the SLS ran with test=True on the node"
+    assert all(s["result"] is not False for s in steps), steps

@@ -14,6 +14,7 @@ DEFAULTS = {
     "targets": [],
     "payload": [{"function": "pkg.upgrade"}],
     "reboot": False,
+    "wait_start": False,
     "start_timeout": 900,
     "failover": False,
     "ceph_allowed_warnings": [],
@@ -56,7 +57,7 @@ def settings(value):
         raise ValueError(f"{FIELD}:targets: a node is named twice: {targets}")
     merged["targets"] = names
     merged["payload"] = _payload(merged["payload"])
-    for key in ("reboot", "failover", "rebalance"):
+    for key in ("reboot", "wait_start", "failover", "rebalance"):
         if not isinstance(merged[key], bool):
             raise ValueError(f"{FIELD}:{key}: true or false, got {merged[key]!r}")
     for key in ("start_timeout", "settle_timeout"):
