@@ -9,6 +9,7 @@ import re
 import pytest
 
 from saltext.hostnode.utils import ceph as hostnode_ceph
+from saltext.hostnode.utils import drbd as hostnode_drbd
 from saltext.hostnode.utils import maintenance as hostnode_maintenance
 from support import CommandTable, fixture_text, load_module, salt_dunders
 
@@ -27,6 +28,11 @@ def ceph_answer(name):
     except FileNotFoundError:
         return 0, stdout, ""
     return int(retcode), stdout, stderr
+
+
+def as_printed(tool, case):
+    """A fixture of tests/fixtures/{drbd,hcheck} without its first line (naming its source)."""
+    return fixture_text(tool, case).split("\n", 1)[1]
 
 
 def test_settings_defaults_and_each_refusal_names_its_field():
@@ -241,3 +247,35 @@ def test_the_state_runs_one_step_and_names_a_bad_one(maintenance, monkeypatch):
     ret = state.step(NODE, "ceph_drain", {"targets": NODE})
     assert ret["result"] is False
     assert ret["comment"].startswith("hostnode_maintenance:targets: a non-empty list")
+
+
+def test_the_ganeti_gate_refuses_a_cluster_not_n1_happy(maintenance):
+    """hcheck's real answer on Ganeti's n1-failure snapshot (tests/fixtures/hcheck)."""
+    module, table = maintenance
+    table.answers[("hcheck", "--machine-readable", "-L")] = (
+        1, as_printed("hcheck", "n1-failure-machine.txt"), ""
+    )  # fmt: skip
+    with pytest.raises(module.CommandExecutionError) as refused:
+        module.ganeti_gate(NODE)
+    assert str(refused.value) == (
+        f"the Ganeti gate of {NODE} refused: hcheck: 4 nodes not N+1 happy; "
+        "hcheck: 4 nodes not directly evacuable; nothing moved"
+    )
+    table.answers[("hcheck", "--machine-readable", "-L")] = (
+        0, as_printed("hcheck", "common-suffix-machine.txt"), ""
+    )  # fmt: skip
+    table.answers[("gnt-cluster", "verify-disks")] = (1, "", "Cannot communicate with the master")
+    with pytest.raises(module.CommandExecutionError, match="exited 1: Cannot communicate"):
+        module.ganeti_gate(NODE)
+
+
+def test_the_drbd_gate_refuses_a_minor_not_up_to_date(maintenance):
+    """A DRBD 9 minor Outdated and unconnected (tests/fixtures/drbd), as ganeti.health sees it."""
+    module, _ = maintenance
+    text = as_printed("drbd", "status-verbose-outdated-unconnected.txt")
+    health = hostnode_drbd.health(hostnode_drbd.parse(text))
+    module.__salt__["ganeti.health"] = lambda: health
+    with pytest.raises(module.CommandExecutionError) as refused:
+        module.drbd_synced(0)
+    assert str(refused.value).startswith("DRBD UpToDate/UpToDate not reached after 0 s: drbd ")
+    assert health["problems"] and all(p in str(refused.value) for p in health["problems"])
