@@ -250,11 +250,12 @@ NOT_DRAINED = {"drained": False, "primaries": 1}
 
 def ganeti_drain(node, failover=False, test=False):
     """
-    On the Ganeti master: node drained (``gnt-node modify --drained=yes``), then its primary
-    instances live-migrated away (``gnt-node migrate -f``). With failover, instances that the
-    migration left behind are failed over (``gnt-node failover -f``: stopped and started on
-    their secondary). Returns ``{"commands": [...]}`` (and under test ``"if_migration_fails"``
-    with failover); a node still primary for an instance afterwards is an error.
+    On the Ganeti master: node drained (``gnt-node modify --drained=yes --auto-promote``), then
+    its primary instances live-migrated away (``gnt-node migrate -f``). With failover, instances
+    that the migration left behind are failed over (``gnt-node failover -f``: stopped and
+    started on their secondary). Returns ``{"commands": [...]}`` (and under test, with
+    failover, ``"if_migration_fails"``); a node still primary for an instance afterwards is an
+    error.
 
     CLI Example:
 

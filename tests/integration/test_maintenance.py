@@ -81,7 +81,8 @@ def test_three_nodes_each_step_in_order_and_nothing_runs(orchestrate, osds, hv3)
     resync = {"checked": ["DRBD minors UpToDate on both sides (within 1800 s)"]}
     assert changes("return-drbd", HV2) == {HV1: resync, HV2: resync, HV3: resync}
     assert changes("drain-ganeti", HV2) == {HV1: {
-        "commands": [f"gnt-node modify --drained=yes {HV2}", f"gnt-node migrate -f {HV2}"],
+        "commands": [f"gnt-node modify --drained=yes --auto-promote {HV2}",
+                     f"gnt-node migrate -f {HV2}"],
         "if_migration_fails": [f"gnt-node failover -f {HV2}"],
     }}  # fmt: skip
     assert changes("return-ganeti", HV2) == {

@@ -119,7 +119,7 @@ def test_node_state_and_the_ganeti_commands():
     state = hostnode_maintenance.parse_node_state(text, NODE)
     assert state == {"drained": False, "primaries": 2}
     assert hostnode_maintenance.drain_commands(NODE, state) == [
-        ["gnt-node", "modify", "--drained=yes", NODE],
+        ["gnt-node", "modify", "--drained=yes", "--auto-promote", NODE],
         ["gnt-node", "migrate", "-f", NODE],
     ]
     assert hostnode_maintenance.drain_commands(NODE, {"drained": True, "primaries": 0}) == []
@@ -178,7 +178,10 @@ def test_the_ceph_gate_refuses_what_would_leave_pgs_inactive(maintenance):
 def test_test_mode_runs_nothing_and_lists_what_a_fresh_run_runs(maintenance):
     module, table = maintenance
     assert module.ganeti_drain(NODE, failover=True, test=True) == {
-        "commands": [f"gnt-node modify --drained=yes {NODE}", f"gnt-node migrate -f {NODE}"],
+        "commands": [
+            f"gnt-node modify --drained=yes --auto-promote {NODE}",
+            f"gnt-node migrate -f {NODE}",
+        ],
         "if_migration_fails": [f"gnt-node failover -f {NODE}"],
     }
     assert module.ganeti_return(NODE, test=True) == {
@@ -196,7 +199,10 @@ def test_a_real_drain_reads_first_and_resumes(maintenance):
     module, table = maintenance
     table.answers[NODE_STATE] = [(0, f"{NODE}|N|1\n", ""), (0, f"{NODE}|Y|0\n", "")]
     assert module.ganeti_drain(NODE) == {
-        "commands": [f"gnt-node modify --drained=yes {NODE}", f"gnt-node migrate -f {NODE}"]
+        "commands": [
+            f"gnt-node modify --drained=yes --auto-promote {NODE}",
+            f"gnt-node migrate -f {NODE}",
+        ]
     }
     table.calls.clear()
     table.answers[NODE_STATE] = (0, f"{NODE}|Y|0\n", "")
@@ -215,7 +221,9 @@ def test_a_failed_migration_fails_over_only_when_allowed(maintenance):
     table.answers[NODE_STATE] = (0, f"{NODE}|N|1\n", "")
     with pytest.raises(module.CommandExecutionError, match="Migration not possible") as failed:
         module.ganeti_drain(NODE)
-    assert failed.value.info == {"commands": [f"gnt-node modify --drained=yes {NODE}"]}
+    assert failed.value.info == {
+        "commands": [f"gnt-node modify --drained=yes --auto-promote {NODE}"]
+    }
 
 
 def test_the_return_waits_for_the_osds_then_unsets_noout(maintenance, monkeypatch):

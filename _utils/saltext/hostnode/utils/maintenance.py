@@ -220,8 +220,12 @@ HBAL = ["hbal", "-L", "-X"]
 
 
 def drain_commands(node, state):
-    """Mark node drained (no new instance lands on it), then migrate its primaries away."""
-    commands = [] if state["drained"] else [["gnt-node", "modify", "--drained=yes", node]]
+    """
+    Mark node drained (no new instance lands on it; a master candidate is demoted, another node
+    promoted when the cluster would lack candidates), then migrate its primaries away.
+    """
+    drain = ["gnt-node", "modify", "--drained=yes", "--auto-promote", node]
+    commands = [] if state["drained"] else [drain]
     if state["primaries"]:
         commands.append(["gnt-node", "migrate", "-f", node])
     return commands
