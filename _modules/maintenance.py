@@ -293,11 +293,12 @@ def _run_or_failover(argv, failover_argv):
     return argv
 
 
-def ganeti_return(node, test=False):
+def ganeti_return(node, timeout=1800, test=False):
     """
-    On the Ganeti master, once node is back: undrained (``gnt-node modify --drained=no``), then
-    ``gnt-cluster verify-disks``, which activates the DRBD disks of the node's instances (the
-    resync starts). Returns ``{"commands": [...]}``.
+    On the Ganeti master, once node is back: ``gnt-cluster verify-disks``, repeated for up to
+    timeout seconds until it exits 0 (node's Ganeti daemons answer again and the DRBD disks of
+    its instances are activated: the resync starts), then undrained (``gnt-node modify
+    --drained=no``). Returns ``{"commands": [...]}``.
 
     CLI Example:
 
@@ -308,9 +309,16 @@ def ganeti_return(node, test=False):
     state = {"drained": True} if test else _node_state(node)
     plan = hostnode_maintenance.undrain_commands(node, state)
     if not test:
-        for argv in plan:
+        _wait(_verify_disks_failures, timeout, "gnt-cluster verify-disks exiting 0")
+        for argv in plan[1:]:
             _run(argv)
     return {"commands": [" ".join(argv) for argv in plan]}
+
+
+def _verify_disks_failures():
+    result = _run(hostnode_maintenance.VERIFY_DISKS, check=False)
+    said = " ".join((result["stdout"] + result["stderr"]).split())
+    return [f"exited {result['retcode']}: {said}"] if result["retcode"] else []
 
 
 def rebalance(test=False):

@@ -60,7 +60,7 @@ def step(name, step, settings, osds=None):
             "ganeti_drain": lambda: __salt__["maintenance.ganeti_drain"](
                 name, checked["failover"], test=test
             ),
-            "ganeti_return": lambda: __salt__["maintenance.ganeti_return"](name, test=test),
+            "ganeti_return": lambda: __salt__["maintenance.ganeti_return"](name, settle, test),
             "drbd_synced": lambda: __salt__["maintenance.drbd_synced"](settle, test=test),
             "rebalance": lambda: __salt__["maintenance.rebalance"](test=test),
             "ceph_gate": lambda: __salt__["maintenance.ceph_gate"](osds, allowed, test=test),

@@ -13,8 +13,8 @@
       payload  each item of pillar payload on the node (an SLS, or a function), then with
                reboot the node restarts; with reboot (or wait_start, for a payload that
                restarts the minion itself) the run waits for its minion's start event
-      return   ganeti: undrained, verify-disks (activates its disks), DRBD resynced on every
-               node; ceph: its OSDs up and in, noout unset
+      return   ganeti: verify-disks until it exits 0 (activates its disks), undrained, DRBD
+               resynced on every node; ceph: its OSDs up and in, noout unset
       after    the gates again (ceph: health within settle_timeout), then with rebalance hbal
     Every step requires the one before and is failhard: a failure stops the whole run, and the
     failed step's id names the node and where it stopped (docs/maintenance.md: resuming).

@@ -86,7 +86,7 @@ def test_three_nodes_each_step_in_order_and_nothing_runs(orchestrate, osds, hv3)
         "if_migration_fails": [f"gnt-node failover -f {HV2}"],
     }}  # fmt: skip
     assert changes("return-ganeti", HV2) == {
-        HV1: {"commands": [f"gnt-node modify --drained=no {HV2}", "gnt-cluster verify-disks"]}
+        HV1: {"commands": ["gnt-cluster verify-disks", f"gnt-node modify --drained=no {HV2}"]}
     }
     assert changes("gate-ceph", STOR1) == {STOR1: {
         "checked": ["ceph health --format json", "ceph osd ok-to-stop 0 3 -f json"]

@@ -124,8 +124,8 @@ def test_node_state_and_the_ganeti_commands():
     ]
     assert hostnode_maintenance.drain_commands(NODE, {"drained": True, "primaries": 0}) == []
     assert hostnode_maintenance.undrain_commands(NODE, {"drained": True}) == [
-        ["gnt-node", "modify", "--drained=no", NODE],
         ["gnt-cluster", "verify-disks"],
+        ["gnt-node", "modify", "--drained=no", NODE],
     ]
     with pytest.raises(ValueError, match=r"hv3\.ams1\.example\.net is not a node"):
         hostnode_maintenance.parse_node_state(text, "hv3.ams1.example.net")
@@ -185,7 +185,7 @@ def test_test_mode_runs_nothing_and_lists_what_a_fresh_run_runs(maintenance):
         "if_migration_fails": [f"gnt-node failover -f {NODE}"],
     }
     assert module.ganeti_return(NODE, test=True) == {
-        "commands": [f"gnt-node modify --drained=no {NODE}", "gnt-cluster verify-disks"]
+        "commands": ["gnt-cluster verify-disks", f"gnt-node modify --drained=no {NODE}"]
     }
     assert module.ceph_drain([0, 1], test=True) == {"commands": ["ceph osd add-noout osd.0 osd.1"]}
     assert module.ceph_return([0, 1], test=True) == {"commands": ["ceph osd rm-noout osd.0 osd.1"]}
@@ -287,3 +287,26 @@ def test_the_drbd_gate_refuses_a_minor_not_up_to_date(maintenance):
         module.drbd_synced(0)
     assert str(refused.value).startswith("DRBD UpToDate/UpToDate not reached after 0 s: drbd ")
     assert health["problems"] and all(p in str(refused.value) for p in health["problems"])
+
+
+def test_the_return_repeats_verify_disks_until_the_node_answers_then_undrains(maintenance):
+    module, table = maintenance
+    table.answers[NODE_STATE] = (0, f"{NODE}|Y|0\n", "")
+    table.answers[("gnt-cluster", "verify-disks")] = [
+        (1, f"Error gathering data on node {NODE}: Error 7: Failed connect to {NODE}:1811\n", ""),
+        (0, "Activating disks for instance 'web1'\n", ""),
+    ]
+    assert module.ganeti_return(NODE, timeout=60) == {
+        "commands": ["gnt-cluster verify-disks", f"gnt-node modify --drained=no {NODE}"]
+    }
+    assert table.argvs() == [
+        list(NODE_STATE),
+        ["gnt-cluster", "verify-disks"],
+        ["gnt-cluster", "verify-disks"],
+        ["gnt-node", "modify", "--drained=no", NODE],
+    ]
+    table.calls.clear()
+    table.answers[("gnt-cluster", "verify-disks")] = (1, "", "Cannot communicate")
+    with pytest.raises(module.CommandExecutionError, match="verify-disks exiting 0 not reached"):
+        module.ganeti_return(NODE, timeout=0)
+    assert ["gnt-node", "modify", "--drained=no", NODE] not in table.argvs()

@@ -237,9 +237,14 @@ def failover_command(node):
 
 
 def undrain_commands(node, state):
-    """Undrain node, then verify-disks, which activates the DRBD disks of its instances."""
-    commands = [["gnt-node", "modify", "--drained=no", node]] if state["drained"] else []
-    return [*commands, VERIFY_DISKS]
+    """
+    verify-disks, which activates the DRBD disks of node's instances once its Ganeti daemons
+    answer again (the resync starts), then undrain node.
+    """
+    return [
+        VERIFY_DISKS,
+        *([["gnt-node", "modify", "--drained=no", node]] if state["drained"] else []),
+    ]
 
 
 def noout_command(ids, on):
