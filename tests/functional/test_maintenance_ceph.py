@@ -52,16 +52,19 @@ def clean(cluster):
     return bool(states) and all(pg["state"] == "active+clean" for pg in states)
 
 
+def salt_env(cluster):
+    return {"HOSTNODE_HOME": str(cluster.home / "salt"), "HOSTNODE_ID": HOST,
+            "HOSTNODE_PILLAR": str(cluster.home / "pillar")}  # fmt: skip
+
+
 def step(cluster, name, osds):
     """The state return of maintenance.step name for osds, as the orchestration runs it."""
     settings = {"targets": [HOST], "settle_timeout": 180}
     pillar = {"hostnode_maintenance_step": {"node": HOST, "step": name, "settings": settings,
                                             "osds": osds}}  # fmt: skip
-    env = {"HOSTNODE_HOME": str(cluster.home / "salt"), "HOSTNODE_ID": HOST,
-           "HOSTNODE_PILLAR": str(cluster.home / "pillar")}  # fmt: skip
     done = cluster.run(str(REPO / "bin/hostnode-call"), "--out=json", "state.apply",
                        "node.maintenance_step", f"pillar={json.dumps(pillar)}", check=False,
-                       env=env)  # fmt: skip
+                       env=salt_env(cluster))  # fmt: skip
     (ret,) = json.loads(done.stdout)["local"].values()
     return ret
 
@@ -72,6 +75,17 @@ def stop_daemon(cluster, osd_id):
         argv = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         if argv[1:3] == [b"-i", str(osd_id).encode()]:
             cluster.run("kill", str(pid))
+
+
+def test_the_node_s_osds_are_found_in_their_data_directories(cluster):
+    """maintenance.osds reads what ceph-volume raw activate left (the lab's other modules'
+    OSDs are on this host too)."""
+    done = cluster.run(str(REPO / "bin/hostnode-call"), "--out=json", "maintenance.osds",
+                       check=False, env=salt_env(cluster))  # fmt: skip
+    found = json.loads(done.stdout)["local"]
+    assert set(cluster.ids) <= set(found), found
+    live = {osd["osd"] for osd in cluster.ceph("osd", "dump")["osds"]}
+    assert set(found) <= live
 
 
 def test_the_gate_refuses_what_would_leave_pgs_inactive(cluster):
