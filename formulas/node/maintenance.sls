@@ -6,8 +6,9 @@
     first answers maintenance.facts (the pillar checked, its Ganeti cluster, its OSDs): a node
     of a Ganeti cluster gets the Ganeti steps, run on the cluster's master (DRBD on each node of
     the cluster); a node with OSDs gets the Ceph steps, run on the node itself.
-      gate     ganeti: verify-disks clean, hcheck N+1 (where htools is installed), DRBD
-               UpToDate on every node of the cluster; ceph: health, ok-to-stop of its OSDs
+      gate     ganeti: DRBD UpToDate on every node of the cluster (first: verify-disks
+               activates what it finds inactive), verify-disks clean, hcheck N+1 (where
+               htools is installed); ceph: health, ok-to-stop of its OSDs
       drain    ganeti: drained, primaries migrated away (failed over when pillar allows);
                ceph: noout for its OSDs
       payload  each item of pillar payload on the node (an SLS, or a function), then with
@@ -49,8 +50,8 @@ hostnode-maintenance-refused:
 {%-       set ganeti, osds = fact.ganeti, fact.osds %}
 {%-       set steps = [] %}
 {%-       if ganeti %}
-{%-         do steps.append(('gate-ganeti', ganeti.master, 'ganeti_gate')) %}
 {%-         do steps.append(('gate-drbd', ganeti.nodes, 'drbd_gate')) %}
+{%-         do steps.append(('gate-ganeti', ganeti.master, 'ganeti_gate')) %}
 {%-       endif %}
 {%-       if osds %}
 {%-         do steps.append(('gate-ceph', node, 'ceph_gate')) %}

@@ -59,7 +59,7 @@ def test_three_nodes_each_step_in_order_and_nothing_runs(orchestrate, osds, hv3)
     steps = orchestrate({"targets": BATCH, "reboot": True, "failover": True})
     assert [s["__id__"] for s in steps] == [
         *(f"hostnode-maintenance-{step}-{HV2}" for step in (
-            "gate-ganeti", "gate-drbd", "drain-ganeti", "payload-1", "reboot", "back",
+            "gate-drbd", "gate-ganeti", "drain-ganeti", "payload-1", "reboot", "back",
             "return-ganeti", "return-drbd", "after-ganeti")),
         *(f"hostnode-maintenance-{step}-{STOR1}" for step in (
             "gate-ceph", "drain-ceph", "payload-1", "reboot", "back", "return-ceph",
