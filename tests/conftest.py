@@ -172,14 +172,14 @@ def hostnode_call(tmp_path, config_root):
 def ceph_lab():
     """
     The run's one real Ceph cluster (tests/ceph_cluster.py; ~45 s to start), stopped at the end.
-    Each test module takes devices of its own with ``ceph_lab.lend(count)``; the nine here are
+    Each test module takes devices of its own with ``ceph_lab.lend(count)``; the eleven here are
     enough for all of them (seven for tests/functional/test_ceph_osd.py, two for
-    tests/reliability/test_faults.py).
+    tests/functional/test_maintenance_ceph.py, two for tests/reliability/test_faults.py).
     """
     reason = ceph_cluster.missing()
     if reason:
         pytest.skip(reason)
-    lab = ceph_cluster.Cluster(osd_devices=9).start()
+    lab = ceph_cluster.Cluster(osd_devices=11).start()
     yield lab
     lab.stop()
 
@@ -210,6 +210,22 @@ def minions(master, tmp_path_factory):
     yield started
     for factory in started:
         factory.terminate()
+
+
+@pytest.fixture(scope="module")
+def hv3(master, salt_cli, tmp_path_factory):
+    """A third hypervisor of ams1 (pillar.example names it a node of ams1's Ganeti cluster), for
+    one test module (its key deleted afterwards, so later tests' '*' does not wait for it)."""
+    node = "hv3.ams1.example.net"
+    root = fleet_minion_root(tmp_path_factory.mktemp(node), node)
+    overrides = {"hostnode": {"config_root": str(root)}, "grains": {"roles": ["hypervisor"]}}
+    factory = master.salt_minion_daemon(node, overrides=overrides)
+    factory.start(start_timeout=180)
+    synced = salt_cli.run("saltutil.sync_all", minion_tgt=node)
+    assert synced.returncode == 0, synced.stderr
+    yield factory
+    factory.terminate()
+    master.salt_key_cli().run("-d", node, "-y")
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,8 @@ SOURCES = {
     "/tmp/bundle/gnt-node-list-groups.txt": "ganeti/node-groups-one-node.txt",
     "/tmp/bundle/ethtool-k.txt": "ethtool/k-veth-fresh.txt",
     "/tmp/bundle/verify-disks.txt": "ganeti/verify-disks-missing-volumes-3.0.txt",
+    "/tmp/bundle/ceph-health.json": "ceph/health-noout.json",
+    "/tmp/bundle/ok-to-stop.json": "ceph/ok-to-stop-0-min-size-2.json",
 }
 
 CHANGES = "changes the node (no test=True)"
@@ -74,6 +76,11 @@ NOT_HERE = {
     "salt 'fs*' cephfs.rstats /mnt/cephfs/projects": "needs a mounted CephFS",
     "salt '*' saltutil.sync_all": FLEET,
     "salt-run fileserver.update": FLEET,
+    'salt-run state.orchestrate node.maintenance pillar=\'{"hostnode_maintenance": '
+    '{"targets": ["hv2.ams1.example.net", "stor1.ams1.example.net"]}}\' test=True': FLEET,
+    'salt-run state.orchestrate node.maintenance pillar=\'{"hostnode_maintenance": '
+    '{"targets": ["hv2.ams1.example.net", "stor1.ams1.example.net"], '
+    '"reboot": true}}\'': FLEET,
     "salt '*' iscsi.discover 192.0.2.10": NO_SAN,
     "salt '*' iscsi.discover '[2001:db8::10]:3260'": NO_SAN,
     "salt '*' iscsi.iface_bind ieth1 eth1": CHANGES,

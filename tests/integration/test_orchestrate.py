@@ -22,8 +22,6 @@ import subprocess
 
 import pytest
 
-from support import fleet_minion_root
-
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AMS1, FRA1 = "hv1.ams1.example.net", "hv1.fra1.example.net"
@@ -45,21 +43,6 @@ INIT_FRA1 = (
     "--hypervisor-parameters=kvm:cpu_type={model},initrd_path=,kernel_path= "
     "ganeti.fra1.example.net"
 )
-
-
-@pytest.fixture(scope="module")
-def hv3(master, salt_cli, tmp_path_factory):
-    """A third hypervisor of ams1, for this module only (its key deleted afterwards, so later
-    tests' '*' does not wait for it)."""
-    root = fleet_minion_root(tmp_path_factory.mktemp(HV3), HV3)
-    overrides = {"hostnode": {"config_root": str(root)}, "grains": {"roles": ["hypervisor"]}}
-    factory = master.salt_minion_daemon(HV3, overrides=overrides)
-    factory.start(start_timeout=180)
-    synced = salt_cli.run("saltutil.sync_all", minion_tgt=HV3)
-    assert synced.returncode == 0, synced.stderr
-    yield factory
-    factory.terminate()
-    master.salt_key_cli().run("-d", HV3, "-y")
 
 
 def publish_keys(salt_cli, roots, nodes, host=True):
