@@ -730,6 +730,8 @@ def test_a_node_without_ping_is_refused_naming_the_package(table, monkeypatch, c
         "ping is not installed (Debian package iputils-ping, which node.ganeti installs)"
     )
     assert not (config_root / "root/.ssh/authorized_keys").exists()
+
+
 # --- A running cluster's parameters (gnt-cluster modify) --------------------------------------
 
 GUEST_INFO = fixture_text("ganeti", "cluster-info-cpu-type-rack1.txt")
