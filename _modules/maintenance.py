@@ -117,8 +117,14 @@ def verify_disks(source=None):
     if source:
         return hostnode_files.parse_source(source, parse, "gnt-cluster verify-disks output")
     result = _run(hostnode_maintenance.VERIFY_DISKS, check=False)
-    report = parse(result["stdout"])
-    if result["retcode"] != 0 and report["clean"]:
+    text = f"{result['stdout']}\n{result['stderr']}"
+    if result["retcode"] == 0:
+        return _parsed(parse, text, "gnt-cluster verify-disks")
+    try:
+        report = parse(text)
+    except ValueError:  # it failed before printing what it found: its own words say why
+        report = {"clean": True, "problems": []}
+    if report["clean"]:
         said = (result["stderr"] or result["stdout"]).strip()
         report = {"clean": False, "problems": [f"exited {result['retcode']}: {said}"]}
     return report

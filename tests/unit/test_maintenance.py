@@ -11,6 +11,7 @@ import pytest
 from saltext.hostnode.utils import ceph as hostnode_ceph
 from saltext.hostnode.utils import drbd as hostnode_drbd
 from saltext.hostnode.utils import maintenance as hostnode_maintenance
+from saltext.hostnode.utils import verify_disks as hostnode_verify_disks
 from support import CommandTable, fixture_text, load_module, salt_dunders
 
 NODE = "hv2.ams1.example.net"
@@ -103,15 +104,18 @@ def test_osds_not_back_while_one_is_down_under_noout():
     assert hostnode_maintenance.osds_not_back(healthy, [0, 1, 2]) == []
 
 
-def test_verify_disks_messages_of_ganetis_source():
-    """No real capture of verify-disks exists yet (docs/ganeti.md): the lines below are the
-    formats of lib/client/gnt_cluster.py VerifyDisks and qa/qa_cluster.py's activation_msg."""
+def test_verify_disks_is_judged_by_its_one_parser():
     parse = hostnode_maintenance.parse_verify_disks
-    assert parse("") == {"clean": True, "problems": []}
-    assert parse("No disks need to be activated.\n") == {"clean": True, "problems": []}
-    assert parse("Activating disks for instance 'web1'\n")["problems"] == [
-        "Activating disks for instance 'web1'"
-    ]
+
+    def captured(case):  # without the fixture's first line, which says where it came from
+        return fixture_text("ganeti", case).split("\n", 1)[1]
+
+    assert parse(captured("verify-disks-healthy-3.0.txt")) == {"clean": True, "problems": []}
+    activated = parse(captured("verify-disks-activate-3.0.txt"))
+    assert activated["clean"] is False
+    assert activated["problems"] == hostnode_verify_disks.problems(
+        hostnode_verify_disks.parse(captured("verify-disks-activate-3.0.txt"))
+    )
 
 
 def test_node_state_and_the_ganeti_commands():

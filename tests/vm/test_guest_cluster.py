@@ -58,6 +58,25 @@ INSTANCE_LIST = (
 NODE_LIST = "gnt-node list --no-headers --separator='|' -o name,pip,sip,group,master_candidate"
 BEACON = "salt/beacon/{}/ganeti_health/{}"
 TEXTFILE = "/run/hostnode_ganeti.prom"
+DRBD_DEVICE = "/dev/drbd0"
+# /proc/drbd as soon as a resync shows (10 s at most), and until both sides are UpToDate.
+SYNCING_SNAPSHOT = (
+    "for i in $(seq 100); do grep -q 'sync.ed:' /proc/drbd && { cat /proc/drbd; break; }; "
+    "sleep 0.1; done"
+)
+UNTIL_UPTODATE = (
+    "for i in $(seq 600); do grep -q 'ds:UpToDate/UpToDate' /proc/drbd && exit 0; sleep 1; "
+    "done; cat /proc/drbd; exit 1"
+)
+DRAINED = "gnt-node list --no-headers --separator='|' -o name,drained,pinst_cnt,sinst_cnt"
+# node.maintenance's payload in the lane: the guest cannot reboot into the scenario again, so
+# B restarts Ganeti's daemons and (through its job, jobs/cluster-node.sh) its minion, 10 s
+# after the function returns, as docs/maintenance.md says of wait_start.
+RESTART_PAYLOAD = {
+    "function": "cmd.run_bg",
+    "arg": ["sleep 10; /etc/init.d/ganeti restart; touch /results/restart"],
+    "kwarg": {"python_shell": True},
+}
 # The orchestration steps that apply states (the others call mine.update).
 STATE_STEPS = ("hostnode-orchestrate-highstate", "hostnode-orchestrate-init",
                "hostnode-orchestrate-join", "hostnode-orchestrate-ganeti")  # fmt: skip
@@ -134,10 +153,12 @@ class Scenario:
     def __init__(self, master, events, lane, boots):
         self.master, self.events, self.lane, self.boots = master, events, lane, boots
         self.cli = master.salt_cli(timeout=900)
+        self.run_cli = master.salt_run_cli(timeout=3600)
 
     def run(self):
         steps = (self.cluster_on_a, self.b_joins, self.b_restarts, self.drbd_instance,
-                 self.health_while_healthy, self.b_disconnected, self.b_reconnected)  # fmt: skip
+                 self.health_while_healthy, self.b_disconnected, self.b_reconnected,
+                 self.maintenance_refused_while_degraded, self.maintenance_of_b)  # fmt: skip
         for step in steps:
             try:
                 step()
@@ -241,8 +262,9 @@ class Scenario:
             self.salt(node, "ganeti.write_metrics", TEXTFILE)
             self.shell(node, f"cat {TEXTFILE}", f"metrics-{state}-{short}")
         self.shell(NODE_A, "gnt-cluster verify-disks", f"verify-disks-{state}", check=False)
-        self.shell(NODE_A, "hcheck", f"hcheck-{state}", check=False)
-        self.shell(NODE_A, "hcheck --machine-readable", f"hcheck-machine-{state}", check=False)
+        self.shell(NODE_A, "hcheck -L 2>&1", f"hcheck-{state}", check=False)
+        self.shell(NODE_A, "hcheck -L --machine-readable 2>&1", f"hcheck-machine-{state}",
+                   check=False)  # fmt: skip
 
     def health_while_healthy(self):
         self.health("healthy")
@@ -254,14 +276,48 @@ class Scenario:
         self.lane.timings["degraded_seen"] = seen.stamp.timestamp() - after
         self.keep("beacon-degraded", seen.data)
         self.health("degraded")
+        # Writes on the primary while the peer is away: the reconnect then resyncs them.
+        self.shell(NODE_A, f"dd if=/dev/urandom of={DRBD_DEVICE} bs=1M count=64 oflag=direct")
 
     def b_reconnected(self):
         after = time.time()
-        self.shell(NODE_B, "ip link set eth1 up")
+        self.shell(NODE_B, f"ip link set eth1 up; {SYNCING_SNAPSHOT}", "proc-drbd-syncing-nodeb")
         seen = self.wait_event(BEACON.format(NODE_B, "recovered"), after, 600)
         self.lane.timings["recovered_seen"] = seen.stamp.timestamp() - after
         self.keep("beacon-recovered", seen.data)
+        self.shell(NODE_B, UNTIL_UPTODATE)
         self.health("reconnected")
+
+    def maintenance(self, name, **settings):
+        """node.maintenance of B from the master; its steps, and its wall time."""
+        pillar = json.dumps({"hostnode_maintenance": {"targets": [NODE_B], **settings}})
+        began = time.time()
+        ran = self.run_cli.run("state.orchestrate", "node.maintenance", f"pillar={pillar}")
+        if not isinstance(ran.data, dict) or "data" not in ran.data:
+            raise AssertionError(f"node.maintenance: {ran.stderr or ran.stdout}")
+        (steps,) = ran.data["data"].values()
+        self.keep(f"maintenance-{name}", {s["__id__"]: s for s in steps.values()})
+        return time.time() - began
+
+    def maintenance_refused_while_degraded(self):
+        after = time.time()
+        self.shell(NODE_B, "ip link set eth1 down")
+        self.wait_event(BEACON.format(NODE_B, "degraded"), after, 300)
+        self.maintenance("refused", failover=True, payload=[{"function": "test.ping"}])
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-refused")
+        self.shell(NODE_B, f"ip link set eth1 up; {UNTIL_UPTODATE}")
+
+    def maintenance_of_b(self):
+        self.shell(NODE_A, f"gnt-instance migrate -f --ignore-ipolicy {INSTANCE}")
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-before-maintenance")
+        self.lane.timings["maintenance"] = self.maintenance(
+            "of-b", failover=True, payload=[RESTART_PAYLOAD], wait_start=True,
+            start_timeout=900, settle_timeout=900)  # fmt: skip
+        self.shell(NODE_A, INSTANCE_LIST, "instance-list-after-maintenance")
+        self.shell(NODE_A, DRAINED, "node-drained-after-maintenance")
+        for node in (NODE_A, NODE_B):
+            self.shell(node, "cat /proc/drbd", f"proc-drbd-after-maintenance-{node.split('.')[0]}")
+        self.shell(NODE_A, "gnt-cluster verify", "verify-after-maintenance", check=False)
 
 
 def steps_of(event):
@@ -429,3 +485,42 @@ def test_promtool_reads_every_textfile_of_the_lane_clean(lane, tmp_path):
             checked = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
                                      capture_output=True, check=False)  # fmt: skip
             assert checked.returncode == 0, (state, node, checked.stdout + checked.stderr)
+
+
+def test_a_reconnect_resyncs_what_was_written_meanwhile(lane):
+    (minor,) = minors(lane, "proc-drbd-syncing-nodeb")
+    assert minor["connection"] == "SyncTarget" and minor["degraded"]
+    assert minor["out_of_sync_kib"] > 0 and 0 <= minor["sync_percent"] < 100
+
+
+def maintenance_step(steps, step):
+    (found,) = [s for i, s in steps.items() if i == f"hostnode-maintenance-{step}-{NODE_B}"]
+    return found
+
+
+def test_maintenance_is_refused_before_anything_moves_while_drbd_is_disconnected(lane):
+    steps = lane.output("maintenance-refused")
+    gate = maintenance_step(steps, "gate-drbd")
+    assert gate["result"] is False and "drbd minor 0" in json.dumps(gate), gate
+    ran = [i for i, s in steps.items() if s["result"] is True or s.get("changes")]
+    assert ran == [], ran
+    assert lane.output("instance-list-refused") == f"{INSTANCE}|{NODE_A}|{NODE_B}|running"
+
+
+def test_maintenance_of_b_moves_its_instance_and_brings_it_back_healthy(lane):
+    assert lane.output("instance-list-before-maintenance") == (
+        f"{INSTANCE}|{NODE_B}|{NODE_A}|running")  # fmt: skip
+    steps = lane.output("maintenance-of-b")
+    failed = {i: s["comment"] for i, s in steps.items() if s["result"] is not True}
+    assert failed == {}, failed
+    assert lane.output("instance-list-after-maintenance") == (
+        f"{INSTANCE}|{NODE_A}|{NODE_B}|running")  # fmt: skip
+    drained = dict(line.split("|", 2)[:2] for line in lane.output(
+        "node-drained-after-maintenance").splitlines())  # fmt: skip
+    assert drained == {NODE_A: "N", NODE_B: "N"}
+    for node in ("nodea", "nodeb"):
+        (minor,) = minors(lane, f"proc-drbd-after-maintenance-{node}")
+        assert not minor["degraded"], minor
+    verify = lane.output("verify-after-maintenance")
+    assert not [line for line in verify.splitlines() if "ERROR:" in line], verify
+    print(f"node.maintenance of B: {lane.timings['maintenance']:.0f} s")

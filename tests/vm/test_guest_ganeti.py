@@ -4,8 +4,7 @@ boot, jobs/ganeti.sh): state.highstate gives the node its name, hosts block, drb
 master netdev bridge and the VG; the ganeti states under test=True then list the exact
 `gnt-cluster init`, the real run runs it and reports the same, a second run and a second
 highstate change nothing, and the saved gnt-cluster info, gnt-node list and ssconf node list
-parse. A second node is not booted: the add-node commands are asserted in
-tests/unit/test_ganeti.py and tests/integration/test_orchestrate.py.
+parse. A second node joins in the cluster lane (test_guest_cluster.py).
 """
 
 import json

@@ -8,6 +8,7 @@ import json
 import re
 
 from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import verify_disks as hostnode_verify_disks
 
 FIELD = "hostnode_maintenance"
 DEFAULTS = {
@@ -26,15 +27,6 @@ PAYLOAD_KEYS = ("sls", "function", "arg", "kwarg")
 _CHECK = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _FUNCTION = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 _SLS = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
-
-# The lines gnt-cluster verify-disks prints for a problem (lib/client/gnt_cluster.py,
-# VerifyDisks): a failed job, a node it could not read, disks it had to activate, missing
-# volumes. A healthy cluster prints "No disks need to be activated." (or nothing at all).
-_VERIFY_PROBLEMS = re.compile(
-    r"^(Job failed: |Error gathering data on node |Activating disks for instance "
-    r"|Instance \S+ has missing logical volumes|Instance \S+ cannot be verified"
-    r"|You need to )"
-)
 
 
 def settings(value):
@@ -136,12 +128,12 @@ def parse_whoami(texts):
 
 def parse_verify_disks(text):
     """
-    ``gnt-cluster verify-disks`` output: ``{"clean": bool, "problems": [lines]}``. The
-    command prints "No disks need to be activated." (or nothing) when every disk is as its
-    instance's state wants; it activates what it finds inactive and says so ("Activating disks
-    for instance 'web1'"), which is a problem for a gate: the cluster was not clean.
+    ``gnt-cluster verify-disks`` output (stdout and stderr): ``{"clean": bool, "problems":
+    [...]}``, one problem per finding of ``verify_disks.parse`` (docs/ganeti.md). The command
+    activates what it finds inactive and says so, which is a problem for a gate: the cluster
+    was not clean.
     """
-    problems = [line.strip() for line in text.splitlines() if _VERIFY_PROBLEMS.match(line.strip())]
+    problems = hostnode_verify_disks.problems(hostnode_verify_disks.parse(text))
     return {"clean": not problems, "problems": problems}
 
 
