@@ -127,21 +127,31 @@ def converge(
                               file_plans)  # fmt: skip
     if test or not changes:
         return changes
-    done = []
+
+    def changed(plans):
+        after = _links()
+        return _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
+                               wanted, plans)  # fmt: skip
+
+    _apply(commands, lambda: changed([]), then=lambda: _set_offloads(items, wanted))
+    hostnode_files.replace_planned(file_plans)
+    return changed(file_plans)
+
+
+def _apply(commands, changed, then=None):
+    """
+    Run commands in order, then ``then()`` when given. A failure is an error saying how many
+    commands ran, with what changed so far (``changed()``) as its info.
+    """
+    done = 0
     try:
         for argv in commands:
             _run(argv)
-            done.append(argv)
-        _set_offloads(items, wanted)
+            done += 1
+        if then:
+            then()
     except CommandExecutionError as exc:
-        after = _links()
-        info = _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
-                               wanted, [])  # fmt: skip
-        raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
-    hostnode_files.replace_planned(file_plans)
-    after = _links()
-    return _bridge_changes(links, after, items, features, _port_features(items, wanted, after),
-                           wanted, file_plans)  # fmt: skip
+        raise CommandExecutionError(f"{exc} (after {done} commands)", info=changed()) from None
 
 
 def offloads(port, source=None):
@@ -209,14 +219,7 @@ def replication(nic=None, address=None, mtu=1500, persist=True, backend=None, te
     changes = _replication_changes(links, predicted, nic, file_plans)
     if test or not changes:
         return changes
-    done = []
-    try:
-        for argv in commands:
-            _run(argv)
-            done.append(argv)
-    except CommandExecutionError as exc:
-        info = _replication_changes(links, _addresses(), nic, [])
-        raise CommandExecutionError(f"{exc} (after {len(done)} commands)", info=info) from None
+    _apply(commands, lambda: _replication_changes(links, _addresses(), nic, []))
     hostnode_files.replace_planned(file_plans)
     return _replication_changes(links, _addresses(), nic, file_plans)
 
