@@ -206,8 +206,9 @@ def _wait(look, timeout, what):
 def ganeti_gate(node, test=False):
     """
     On the Ganeti master, before node's maintenance: ``gnt-cluster verify-disks`` clean, and
-    where htools is installed, ``hcheck`` finds the cluster N+1 happy (no count it reports
-    above zero). Returns ``{"checked": [commands]}``; a problem raises an error naming it.
+    where htools is installed, ``hcheck`` finds the cluster N+1 happy with no instance's node
+    offline (``hcheck.MIGRATION_BLOCKERS``; nodes not directly evacuable do not count: the
+    drain migrates). Returns ``{"checked": [commands]}``; a problem raises an error naming it.
 
     CLI Example:
 
@@ -222,7 +223,8 @@ def ganeti_gate(node, test=False):
         problems = verify_disks()["problems"]
         if len(checks) > 1:
             text = _run(hostnode_maintenance.HCHECK, check=False)["stdout"]
-            problems += hostnode_hcheck.problems(_parsed(hostnode_hcheck.parse, text, "hcheck"))
+            report = _parsed(hostnode_hcheck.parse, text, "hcheck")
+            problems += hostnode_hcheck.problems(report, hostnode_hcheck.MIGRATION_BLOCKERS)
         _refuse(f"the Ganeti gate of {node}", problems)
     return {"checked": [" ".join(argv) for argv in checks]}
 

@@ -167,6 +167,7 @@ HCHECK = {
     "n1-failure": (4, 4, True),
     "shared-n1-failure": (0, 1, True),
     "common-suffix": (0, 0, False),
+    "two-node-drbd": (0, 1, True),
 }
 
 

@@ -78,9 +78,16 @@ def _count(value, number):
     return int(value)
 
 
-def problems(report):
-    """One line per non-zero count of report (the ``parse`` result)."""
-    return [f"hcheck: {report[key]} {text}" for key, text in _PROBLEMS.items() if report[key]]
+# The counts that forbid moving a node's primaries away by migration or failover: a node not
+# N+1 happy (its secondaries could not take over its primaries' memory), instances whose node
+# is offline. Not "directly evacuable" (gn1_fail) is about gnt-node evacuate, which also moves
+# secondaries: a two-node cluster with a DRBD instance always counts its nodes there.
+MIGRATION_BLOCKERS = ("n1_fail", "offline_pri", "offline_sec")
+
+
+def problems(report, keys=tuple(_PROBLEMS)):
+    """One line per non-zero count of report (the ``parse`` result) among keys (default: all)."""
+    return [f"hcheck: {report[key]} {_PROBLEMS[key]}" for key in keys if report[key]]
 
 
 # Metric names of the counts (promtool refuses abbreviations such as "sec" that read as units).
