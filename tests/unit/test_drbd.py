@@ -79,6 +79,13 @@ CASES = {
         (5, None, "SyncSource", "Secondary", "Secondary", "UpToDate", "Inconsistent", 335744,
          68.5, True),
     ],
+    "proc-drbd84-lane-connected-primary.txt": [HEALTHY_8[0]],
+    "proc-drbd84-lane-connected-secondary.txt": [
+        (0, None, "Connected", "Secondary", "Primary", "UpToDate", "UpToDate", 0, None, False),
+    ],
+    "proc-drbd84-lane-wfconnection.txt": [
+        (0, None, "WFConnection", "Primary", "Unknown", "UpToDate", "DUnknown", 0, None, True),
+    ],
     "status-pacemaker-connecting.txt": [
         (None, "wwwdata", "Connecting", "Secondary", "Unknown", "Inconsistent", "DUnknown", None,
          None, True),

@@ -558,6 +558,17 @@ GROUPED = {
 }  # fmt: skip
 
 
+def test_the_two_node_lane_s_node_list_names_each_node_s_replication_address():
+    """gnt-node list on the master of the cluster lane (tests/vm/test_guest_cluster.py)."""
+    fields = ("name", "pip", "sip", "group", "master_candidate")
+    nodes = hostnode_ganeti.parse_node_list(fixture_text("ganeti", "node-list-two-nodes.txt"),
+                                            fields)  # fmt: skip
+    assert {name: (n["pip"], n["sip"], n["group"]) for name, n in nodes.items()} == {
+        "nodea.guest.example.net": ("192.168.50.11", "10.99.0.11", "rack1"),
+        "nodeb.guest.example.net": ("192.168.50.12", "10.99.0.12", "rack1"),
+    }
+
+
 def test_group_plan_adds_missing_groups_then_assigns_each_group_once():
     opts = hostnode_ganeti.options(GROUPED)
     members = {"hv1.ams1.example.net": "default", "hv2.ams1.example.net": "default",

@@ -28,6 +28,7 @@ LEGACY = [
 ]
 CASES = {
     "verify-disks-healthy-3.0.txt": [],
+    "verify-disks-two-groups-lane-3.0.txt": [],
     "verify-disks-two-groups-queued-3.0.txt": [],
     "verify-disks-four-groups-2.6.2.txt": [],
     "verify-disks-one-group-2.6.0.txt": [],
