@@ -1,5 +1,5 @@
 {#- salt-run state.orchestrate node.maintenance pillar='{"hostnode_maintenance": {"targets":
-        ["hv2.ams1.example.net", "stor1.ams1.example.net"], "reboot": true}}' [test=True]
+        ["hv2.ams1.example.net", "stor1.ams1.example.net"], "reboot": true} }' [test=True]
 
     The maintenance of each target node, one at a time, in the order given (docs/maintenance.md;
     the pillar's keys and defaults: _utils/saltext/hostnode/utils/maintenance.py). Each target
@@ -81,6 +81,8 @@ hostnode-maintenance-refused:
 {%-       endif %}
 {%-       for name, tgt, step in steps %}
 {%-         if step %}
+{%-           set step_pillar = {'node': node, 'step': step, 'settings': fact.settings,
+                                 'osds': osds} %}
 
 hostnode-maintenance-{{ name }}-{{ node }}:
   salt.state:
@@ -89,8 +91,7 @@ hostnode-maintenance-{{ name }}-{{ node }}:
     - tgt_type: list
     - sls:
       - node.maintenance_step
-    - pillar: {{ {'hostnode_maintenance_step': {'node': node, 'step': step,
-                  'settings': fact.settings, 'osds': osds}} | json }}
+    - pillar: {{ {'hostnode_maintenance_step': step_pillar} | json }}
     - failhard: true
 {%-           if previous %}
     - require:
