@@ -19,9 +19,12 @@
       after    the gates again (ceph: health within settle_timeout), then with rebalance hbal
     Every step requires the one before and is failhard: a failure stops the whole run, and the
     failed step's id names the node and where it stopped (docs/maintenance.md: resuming).
-    Under test=True every step lists what it would run and nothing runs. State steps queue
-    behind a state run already going on their minion (queue: true), e.g. the reactor's
-    node.orchestrate when the node's minion restarts. #}
+    Under test=True every step lists what it would run and nothing runs. The steps' states
+    run concurrently with any other state run (concurrent: true): when the node's minion
+    restarts, the reactor's node.orchestrate runs on it and on the master meanwhile, and a
+    step must not fail for that (each step reads, then runs only Ganeti's and Ceph's own
+    commands, which their daemons serialize). Salt 3008's queue: true would not do: it
+    returns "Job queued" at once, which the orchestration reads as a failed step. #}
 {%- set settings = salt['pillar.get']('hostnode_maintenance') %}
 {%- set targets = settings.get('targets') if settings is mapping else None %}
 {%- if not targets or targets is string or targets is not sequence %}
@@ -87,7 +90,7 @@ hostnode-maintenance-refused:
 hostnode-maintenance-{{ name }}-{{ node }}:
   salt.state:
     - tgt: {{ (tgt if tgt is string else tgt | join(',')) | json }}
-    - queue: true
+    - concurrent: true
     - tgt_type: list
     - sls:
       - node.maintenance_step
@@ -105,7 +108,6 @@ hostnode-maintenance-payload-{{ loop.index }}-{{ node }}:
 {%-             if item.sls is defined %}
   salt.state:
     - tgt: {{ node | json }}
-    - queue: true
     - sls:
       - {{ item.sls | json }}
 {%-             else %}

@@ -24,9 +24,7 @@
     init, mine and join exist only where nodes join (without them, ganeti is the init). Each step
     requires the one before: a real run stops a cluster at a failure, and a refused join adds
     no node. Under test=True the highstate does not gate the rest (it predicts failures of
-    what only a real run makes); every other step lists what it would do. State steps queue
-    behind a state run already going on their minion (queue: true): the reactor's run at a
-    node's restart may overlap another orchestration, e.g. node.maintenance's. #}
+    what only a real run makes); every other step lists what it would do. #}
 {%- set only = salt['pillar.get']('node') %}
 {%- if only and only is not string %}
 {{- raise("node.orchestrate: pillar node: one minion id, got " ~ only) }}
@@ -59,7 +57,6 @@
 hostnode-orchestrate-highstate-{{ master }}:
   salt.state:
     - tgt: {{ ([only] if only else [master] + joining) | join(',') | json }}
-    - queue: true
     - tgt_type: list
     - highstate: true
 
@@ -78,7 +75,6 @@ hostnode-orchestrate-cpus-{{ master }}:
 hostnode-orchestrate-init-{{ master }}:
   salt.state:
     - tgt: {{ master | json }}
-    - queue: true
     - sls:
       - node.ganeti_cluster
     - exclude:
@@ -99,7 +95,6 @@ hostnode-orchestrate-mine-{{ master }}:
 hostnode-orchestrate-join-{{ master }}:
   salt.state:
     - tgt: {{ joining | join(',') | json }}
-    - queue: true
     - tgt_type: list
     - sls:
       - node.ganeti_join
@@ -111,7 +106,6 @@ hostnode-orchestrate-join-{{ master }}:
 hostnode-orchestrate-ganeti-{{ master }}:
   salt.state:
     - tgt: {{ master | json }}
-    - queue: true
     - sls:
       - node.ganeti_cluster
     - pillar: {hostnode: {node: {ganeti: {nodes: {{ joining | json }}}}}}

@@ -83,6 +83,10 @@ CASES = {
     "proc-drbd84-lane-connected-secondary.txt": [
         (0, None, "Connected", "Secondary", "Primary", "UpToDate", "UpToDate", 0, None, False),
     ],
+    "proc-drbd84-lane-synctarget.txt": [
+        (0, None, "SyncTarget", "Secondary", "Primary", "Inconsistent", "UpToDate", 61440, 11.8,
+         True),
+    ],
     "proc-drbd84-lane-wfconnection.txt": [
         (0, None, "WFConnection", "Primary", "Unknown", "UpToDate", "DUnknown", 0, None, True),
     ],
