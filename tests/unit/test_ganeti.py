@@ -569,6 +569,19 @@ def test_the_two_node_lane_s_node_list_names_each_node_s_replication_address():
     }
 
 
+def test_the_two_node_lane_s_instance_lists_read_with_the_same_list_parser():
+    """gnt-instance list of the cluster lane's DRBD instance after each move (its fixtures)."""
+    fields = ("name", "pnode", "snodes", "status")
+    a, b = "nodea.guest.example.net", "nodeb.guest.example.net"
+    expected = {"added": (a, b, "ADMIN_down"), "failed-over": (b, a, "ADMIN_down"),
+                "started": (b, a, "running"), "migrated": (a, b, "running")}  # fmt: skip
+    for step, (pnode, snodes, status) in expected.items():
+        text = fixture_text("ganeti", f"instance-list-two-nodes-{step}.txt")
+        (instance,) = hostnode_ganeti.parse_node_list(text, fields).values()
+        assert (instance["pnode"], instance["snodes"], instance["status"]) == (
+            pnode, snodes, status)  # fmt: skip
+
+
 def test_group_plan_adds_missing_groups_then_assigns_each_group_once():
     opts = hostnode_ganeti.options(GROUPED)
     members = {"hv1.ams1.example.net": "default", "hv2.ams1.example.net": "default",
