@@ -36,7 +36,8 @@ hostnode-maintenance-refused:
 {%- else %}
 {%-   set facts = salt['saltutil.runner']('salt.execute',
                                          arg=[targets | join(','), 'maintenance.facts'],
-                                         kwarg={'tgt_type': 'list', 'arg': [settings]}) %}
+                                         kwarg={'tgt_type': 'list', 'arg': [settings],
+                                                'timeout': 120}) %}
 {%-   set refused = [] %}
 {%-   for node in targets if not (facts is mapping and facts.get(node) is mapping) %}
 {%-     do refused.append(node ~ ": " ~ (facts.get(node, "no answer") if facts is mapping

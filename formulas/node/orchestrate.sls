@@ -31,16 +31,19 @@
 {%- endif %}
 {%- if only %}
 {#- a minion that has just started has not synced hostnode's modules yet, and its mine holds
-    no hostnode_cpu grain before that: what test=True predicts for the init needs it #}
+    no hostnode_cpu grain before that: what test=True predicts for the init needs it. The calls
+    wait for their answer (salt.execute returns after its timeout, the master's 5 s by
+    default, whether the minion is done or not: a sync of a busy node takes longer) #}
 {%-   for fun in ['saltutil.sync_all', 'mine.update'] %}
-{%-     do salt['saltutil.runner']('salt.execute', arg=[only, fun], kwarg={'tgt_type': 'list'}) %}
+{%-     do salt['saltutil.runner']('salt.execute', arg=[only, fun],
+                                   kwarg={'tgt_type': 'list', 'timeout': 600}) %}
 {%-   endfor %}
 {%- endif %}
 {%- set tgt = only or salt['pillar.get']('tgt', '*') %}
 {%- set tgt_type = 'list' if only else salt['pillar.get']('tgt_type', 'glob') %}
 {%- set declared = salt['saltutil.runner']('salt.execute',
                                           arg=[tgt, 'ganeti.declared_cluster'],
-                                          kwarg={'tgt_type': tgt_type}) %}
+                                          kwarg={'tgt_type': tgt_type, 'timeout': 120}) %}
 {%- if declared is not mapping %}
 {{- raise("node.orchestrate: the minions' pillar could not be read: " ~ declared) }}
 {%- endif %}
