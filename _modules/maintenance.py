@@ -23,6 +23,8 @@ from saltext.hostnode.utils import command as hostnode_command
 from saltext.hostnode.utils import files as hostnode_files
 from saltext.hostnode.utils import hcheck as hostnode_hcheck
 from saltext.hostnode.utils import maintenance as hostnode_maintenance
+from saltext.hostnode.utils import node as hostnode_node
+from saltext.hostnode.utils import validate as hostnode_validate
 
 __virtualname__ = "maintenance"
 
@@ -184,6 +186,20 @@ def _ids(values):
     return [int(value) for value in values]
 
 
+def _checked(test, node=None, timeout=None, **flags):
+    """Refuse a bad argument before anything runs: an error naming it, nothing changed."""
+    for name, value in {"test": test, **flags}.items():
+        if not isinstance(value, bool):
+            raise SaltInvocationError(f"{name}: true or false, got {value!r}")
+    if node is not None:
+        try:
+            hostnode_node.fqdn(node, "node")
+        except ValueError as exc:
+            raise SaltInvocationError(str(exc)) from None
+    if timeout is not None:
+        hostnode_validate.whole_number(timeout, "timeout")
+
+
 def _refuse(what, problems):
     if problems:
         raise CommandExecutionError(f"{what} refused: {'; '.join(problems)}; nothing moved")
@@ -216,6 +232,7 @@ def ganeti_gate(node, test=False):
 
         salt 'hv1*' maintenance.ganeti_gate hv2.ams1.example.net test=True
     """
+    _checked(test, node)
     checks = [hostnode_maintenance.VERIFY_DISKS]
     if salt.utils.path.which("hcheck"):
         checks.append(hostnode_maintenance.HCHECK)
@@ -241,6 +258,7 @@ def drbd_synced(timeout=0, test=False):
 
         salt 'hv*' maintenance.drbd_synced timeout=1800
     """
+    _checked(test, timeout=timeout)
     if not test:
         _wait(lambda: __salt__["ganeti.health"]()["problems"], timeout, "DRBD UpToDate/UpToDate")
     return {"checked": [f"DRBD minors UpToDate on both sides (within {timeout} s)"]}
@@ -271,6 +289,7 @@ def ganeti_drain(node, failover=False, test=False):
 
         salt 'hv1*' maintenance.ganeti_drain hv2.ams1.example.net test=True
     """
+    _checked(test, node, failover=failover)
     failover_argv = hostnode_maintenance.failover_command(node)
     if test:
         plan = hostnode_maintenance.drain_commands(node, NOT_DRAINED)
@@ -314,6 +333,7 @@ def ganeti_return(node, timeout=1800, test=False):
 
         salt 'hv1*' maintenance.ganeti_return hv2.ams1.example.net test=True
     """
+    _checked(test, node, timeout)
     state = {"drained": True} if test else _node_state(node)
     plan = hostnode_maintenance.undrain_commands(node, state)
     if not test:
@@ -340,6 +360,7 @@ def rebalance(test=False):
 
         salt 'hv1*' maintenance.rebalance test=True
     """
+    _checked(test)
     if not salt.utils.path.which(hostnode_maintenance.HBAL[0]):
         return {}
     if not test:
@@ -422,6 +443,7 @@ def ceph_healthy(allowed=None, timeout=1800, test=False):
 
         salt 'stor1*' maintenance.ceph_healthy timeout=600
     """
+    _checked(test, timeout=timeout)
     if not test:
         _wait(lambda: hostnode_maintenance.health_problems(ceph_health(), allowed or []),
               timeout, "Ceph health")  # fmt: skip

@@ -2,8 +2,8 @@
 The Ceph steps of a node's maintenance on the session's real cluster (``ceph_lab``,
 tests/conftest.py), run as the orchestration runs them on the node: `state.apply
 node.maintenance_step` with the step in pillar, through bin/hostnode-call. This module's two
-OSDs get a device class of their own and a pool of size 2 on them alone (a CRUSH rule of that
-class), so the other modules' OSDs never hold its PGs.
+OSDs get a CRUSH root of their own and a pool of size 2 on them alone (a CRUSH rule of that
+root), and the other modules' pools never place a PG on them.
 
 - the gate refuses while stopping the node's OSDs would leave PGs inactive (min_size 2), and
   passes at min_size 1;
@@ -22,7 +22,9 @@ import pytest
 from support import REPO
 
 HOST = "osdhost.maint.example.net"
-POOL, CLASS = "maint", "maint"
+# The module's OSDs sit under a CRUSH root of their own: the session's other pools (default
+# root) never place a PG on them, so ok-to-stop judges this module's pool alone.
+POOL, ROOT = "maint", "maint"
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +37,10 @@ def cluster(ceph_lab, tmp_path_factory):
     (lab.home / "pillar").mkdir()
     (lab.home / "pillar/top.sls").write_text("base: {}\n")
     lab.ids = [lab.make_osd(device) for device in lab.devices]
+    lab.run("ceph", "osd", "crush", "add-bucket", ROOT, "root")
     for osd_id in lab.ids:
-        lab.run("ceph", "osd", "crush", "rm-device-class", f"osd.{osd_id}")
-        lab.run("ceph", "osd", "crush", "set-device-class", CLASS, f"osd.{osd_id}")
-    lab.run("ceph", "osd", "crush", "rule", "create-replicated", POOL, "default", "osd", CLASS)
+        lab.run("ceph", "osd", "crush", "set", f"osd.{osd_id}", "0.01", f"root={ROOT}")
+    lab.run("ceph", "osd", "crush", "rule", "create-replicated", POOL, ROOT, "osd")
     lab.run("ceph", "osd", "pool", "create", POOL, "8", "8", "replicated", POOL)
     for key, value in (("size", "2"), ("min_size", "2")):
         lab.run("ceph", "osd", "pool", "set", POOL, key, value, "--yes-i-really-mean-it")

@@ -358,8 +358,10 @@ def lane(salt_factories, event_listener, tmp_path_factory):
     (pillar / "top.sls").write_text(yaml.safe_dump({"base": {f"*.{DOMAIN}": ["lane"]}}))
     (pillar / "lane.sls").write_text(yaml.safe_dump(lane_pillar()))
     _, file_roots = master_file_roots(root / "srv")
+    # gather_job_timeout: two emulated guests beside the other lanes answer the master's
+    # find_job pings slowly; at Salt's 10 s a busy minion's highstate is reported failed.
     overrides = {"file_roots": file_roots, "pillar_roots": {"base": [str(pillar)]},
-                 "reactor": documented_reactor()}  # fmt: skip
+                 "reactor": documented_reactor(), "gather_job_timeout": 120}  # fmt: skip
     master = salt_factories.salt_master_daemon("hostnode-cluster-master", overrides=overrides)
     record = Lane(root / "outputs")
     record.results.mkdir()

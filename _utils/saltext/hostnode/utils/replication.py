@@ -31,6 +31,8 @@ def wanted(settings, node):
     address ``IP/prefix`` from ``secondary_ips[node]`` and the length of
     ``replication:network``, None when the node has no secondary IP. ValueError names the field.
     """
+    if settings is not None and not isinstance(settings, dict):
+        raise ValueError(f"hostnode:node:ganeti: a mapping, got {settings!r}")
     replication = (settings or {}).get("replication") or {}
     if isinstance(replication, dict) and replication.get("nic") is None:
         return {"nic": None, "address": None, "mtu": None}
