@@ -39,6 +39,8 @@ def cluster(ceph_lab, tmp_path_factory):
     lab.ids = [lab.make_osd(device) for device in lab.devices]
     lab.run("ceph", "osd", "crush", "add-bucket", ROOT, "root")
     for osd_id in lab.ids:
+        # kept there when the tests restart the daemon (by default it moves back to its host)
+        lab.run("ceph", "config", "set", f"osd.{osd_id}", "osd_crush_update_on_start", "false")
         lab.run("ceph", "osd", "crush", "set", f"osd.{osd_id}", "0.01", f"root={ROOT}")
     lab.run("ceph", "osd", "crush", "rule", "create-replicated", POOL, ROOT, "osd")
     lab.run("ceph", "osd", "pool", "create", POOL, "8", "8", "replicated", POOL)
