@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 import ceph_cluster
@@ -105,6 +106,18 @@ class NetNS:
         unreachable when it has no route at all."""
         result = self.ip("-json", "route", "get", address, check=False)
         return json.loads(result.stdout)[0]["type"] if result.returncode == 0 else "unreachable"
+
+    def wait_for_carrier(self, *names, seconds=15):
+        """Until the links are UP. A veth passes no packet before then: its operstate, its qdisc
+        and a bridge port's forwarding come from the kernel's linkwatch, which may lag a second
+        or more on a busy machine."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            links = json.loads(self.ip("-json", "link", "show").stdout)
+            if all(link["operstate"] == "UP" for link in links if link["ifname"] in names):
+                return
+            time.sleep(0.05)
+        pytest.fail(f"{names} in {self.name} never came up")
 
     @contextlib.contextmanager
     def entered(self):

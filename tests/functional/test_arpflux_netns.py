@@ -37,6 +37,8 @@ class StorageNode:
             san.ip("link", "set", f"san-{name[-1]}", "up")
             node.ip("link", "set", name, "up")
             node.ip("addr", "add", f"{address}/24", "dev", name)
+        node.wait_for_carrier("stor-a", "stor-b")
+        san.wait_for_carrier("san-a", "san-b", "br0")
         # A management NIC in a subnet of its own: never part of the flux group.
         node.ip("link", "add", "mgmt0", "type", "veth", "peer", "name", "mgmt0-peer")
         node.ip("link", "set", "mgmt0", "up")

@@ -11,7 +11,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -206,19 +205,9 @@ def node(netns):
         netns.ip("addr", "add", address, "dev", name)
         netns.ip("link", "set", name, "up")
     netns.ip("route", "add", "local", "203.0.113.0/25", "dev", "lo", "table", "local")
-    wait_for_carrier(netns, "veth-a", "veth-b")
+    netns.wait_for_carrier("veth-a", "veth-b")
     netns.exec(["sysctl", "-q", "-w", "net.ipv4.conf.veth-a.arp_ignore=2"])
     return netns
-
-
-def wait_for_carrier(namespace, *names):
-    """Until the veths are UP: their operstate and the routes' linkdown flag change on their own."""
-    for _ in range(100):
-        links = json.loads(namespace.ip("-json", "link", "show").stdout)
-        if all(link["operstate"] == "UP" for link in links if link["ifname"] in names):
-            return
-        time.sleep(0.05)
-    pytest.fail(f"{names} never came up")
 
 
 def snapshot(namespace, root):
