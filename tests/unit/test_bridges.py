@@ -42,8 +42,53 @@ def test_a_feature_held_off_but_requested_on_is_asked_off_too():
 
 
 @pytest.mark.parametrize(
+    "case, tso, gro",
+    [("k-legacy-bnx2x-gist.txt", False, False), ("k-legacy-ramoth-gist.txt", True, True)],
+)
+def test_ethtool_before_3_4_reads_alike_tso_on_its_segmentation_line(case, tso, gro):
+    found = features(case)
+    assert found["tx-tcp-segmentation"] == {"on": tso, "requested": tso, "fixed": False}
+    assert found["generic-receive-offload"]["on"] is gro
+    wanted = {"gro": False, "tso": False}
+    assert hostnode_ethtool.problems("eth0", found, wanted) == []
+    after = hostnode_ethtool.predicted(found, wanted)
+    assert hostnode_ethtool.plan("eth0", after, wanted) == []
+
+
+def test_the_oldest_layout_names_offloads_with_spaces():
+    found = features("k-legacy-e1000-lkml-2007.txt")
+    assert found["tcp-segmentation-offload"]["on"] is True
+    assert found["tx-tcp-segmentation"]["on"] is True
+    assert hostnode_ethtool.plan("eth0", found, {"tso": False}) == [
+        "ethtool",
+        "-K",
+        "eth0",
+        "tso",
+        "off",
+    ]
+    # It printed no GRO line: a problem named before anything runs.
+    assert hostnode_ethtool.problems("eth0", found, {"gro": False}) == [
+        "eth0 has no generic-receive-offload (gro)"
+    ]
+
+
+def test_a_setting_ethtool_cannot_get_is_skipped():
+    found = features("k-cannot-get-ufo-gist.txt")
+    assert found["udp-fragmentation-offload"]["on"] is False
+    assert found["tx-tcp-segmentation"] == {"on": False, "requested": False, "fixed": True}
+    assert hostnode_ethtool.problems("eth0", found, {"tso": True}) == [
+        "eth0: tso is fixed off by its driver"
+    ]
+
+
+@pytest.mark.parametrize(
     "text, line",
-    [("", 1), ("net.ipv4.ip_forward = 1\n", 1), ("Features for v0:\nrx-checksumming: maybe\n", 2)],
+    [
+        ("", 1),
+        ("net.ipv4.ip_forward = 1\n", 1),
+        ("Features for v0:\nrx-checksumming: maybe\n", 2),
+        ("Offload parameters for eth0:\nrx-checksumming: on\nCannot\n", 3),
+    ],
 )
 def test_what_is_not_ethtool_k_output_is_refused_naming_the_line(text, line):
     with pytest.raises(ValueError, match=rf"^line {line}: not ethtool -k output"):

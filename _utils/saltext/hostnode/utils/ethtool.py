@@ -33,9 +33,13 @@ LINK_KEYS = {
     "gro": ("GenericReceiveOffload",),
     "lro": ("LargeReceiveOffload",),
 }
+_HEADER = re.compile(r"^(Features|Offload parameters) for \S+:$")
 _FEATURE = re.compile(
-    r"^\t?([a-z0-9_-]+): (on|off)(?: \[(fixed|requested on|requested off|not requested)\])?$"
+    r"^\t?([a-z0-9_ -]+): (on|off)(?: \[(fixed|requested on|requested off|not requested)\])?$"
 )
+# What ethtool prints for a setting the driver does not report ("Cannot get device
+# udp-fragmentation-offload settings: Operation not supported"), or for none at all.
+_UNREPORTED = re.compile(r"^Cannot get .+: .+$|^no (offload|feature) info available$")
 
 
 def parse_features(text):
@@ -43,7 +47,8 @@ def parse_features(text):
     ``ethtool -k <nic>`` as ``{feature: {"on": bool, "requested": bool, "fixed": bool}}``
     (sub-features too): ``on`` what the NIC does, ``requested`` what was asked for (ethtool's
     ``[requested on]`` note when the two differ, a feature held off by another), ``fixed`` its
-    driver's ``[fixed]``. Lines starting with ``#`` (a fixture's note) are skipped::
+    driver's ``[fixed]``. Lines starting with ``#`` (a fixture's note) and the settings ethtool
+    could not get are skipped::
 
         Features for v0:
         rx-checksumming: on
@@ -52,20 +57,30 @@ def parse_features(text):
         ...
         generic-receive-offload: off
         large-receive-offload: off [fixed]
+
+    ethtool before 3.4 (2012) printed ``Offload parameters for <nic>:`` and one line per
+    offload (the oldest with spaces: ``tcp segmentation offload``), with no sub-feature: its
+    TCP segmentation line is the kernel's TSO flag, also read as ``tx-tcp-segmentation``.
     """
     lines = [(n, line) for n, line in enumerate((text or "").splitlines(), start=1)
              if line.strip() and not line.startswith("#")]  # fmt: skip
-    if not lines or not re.match(r"^Features for \S+:$", lines[0][1]):
+    header = _HEADER.match(lines[0][1]) if lines else None
+    if not header:
         raise ValueError(f"line {lines[0][0] if lines else 1}: not ethtool -k output")
     features = {}
     for number, line in lines[1:]:
+        if _UNREPORTED.match(line):
+            continue
         match = _FEATURE.match(line)
         if not match:
             raise ValueError(f"line {number}: not ethtool -k output")
         on = match[2] == "on"
         requested = {"requested on": True, "requested off": False, "not requested": False}
-        features[match[1]] = {"on": on, "requested": requested.get(match[3], on),
-                              "fixed": match[3] == "fixed"}  # fmt: skip
+        features[match[1].replace(" ", "-")] = {"on": on, "requested": requested.get(match[3], on),
+                                                "fixed": match[3] == "fixed"}  # fmt: skip
+    legacy_tso = features.get("tcp-segmentation-offload")
+    if header[1] == "Offload parameters" and legacy_tso:
+        features.setdefault("tx-tcp-segmentation", dict(legacy_tso))
     return features
 
 
