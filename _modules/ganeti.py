@@ -518,7 +518,8 @@ DRBD_STATUS = ["drbdsetup", "status", "--verbose", "--statistics"]
 # Seconds drbdsetup may take: the ganeti_health beacon runs in the minion's main loop.
 DRBD_TIMEOUT = 10
 VERIFY_DISKS = ["gnt-cluster", "verify-disks"]
-# Seconds gnt-cluster verify-disks may take (a job per node group, an RPC to each node).
+# Seconds gnt-cluster verify-disks may take (a job per node group, an RPC to each node) unless
+# pillar or the minion config sets hostnode:node:ganeti:verify_disks_timeout.
 VERIFY_DISKS_TIMEOUT = 60
 
 
@@ -618,7 +619,7 @@ def _verify_disks(source):
         return hostnode_files.parse_source(source, hostnode_verify_disks.parse, what)
     if not _master():
         return None
-    result = _run(VERIFY_DISKS, check=False, timeout=VERIFY_DISKS_TIMEOUT)
+    result = _run(VERIFY_DISKS, check=False, timeout=_verify_disks_timeout())
     try:
         return hostnode_verify_disks.parse(f"{result['stdout']}\n{result['stderr']}")
     except ValueError as exc:
@@ -628,6 +629,14 @@ def _verify_disks(source):
             if result["retcode"]
             else f"{' '.join(VERIFY_DISKS)}: {exc}"
         ) from None
+
+
+def _verify_disks_timeout():
+    field = "hostnode:node:ganeti:verify_disks_timeout"
+    value = __salt__["config.get"](field, None)
+    if value is None:
+        return VERIFY_DISKS_TIMEOUT
+    return hostnode_validate.whole_number(value, field, minimum=1)
 
 
 def events(previous=None, drbd=None, hcheck=None, verify_disks=None):

@@ -5,7 +5,7 @@ it from saved output or running it on the master node only.
 """
 
 import pytest
-from salt.exceptions import CommandExecutionError
+from salt.exceptions import CommandExecutionError, SaltInvocationError
 
 from saltext.hostnode.utils import prometheus as hostnode_prometheus
 from saltext.hostnode.utils import verify_disks as hostnode_verify_disks
@@ -209,6 +209,38 @@ def test_a_hung_verify_disks_is_a_timeout_event(tmp_path, monkeypatch):
     assert ganeti.events(before) == {"health": before, "events": [
         {"tag": "timeout", "command": "gnt-cluster verify-disks", "timeout": 60},
     ]}  # fmt: skip
+
+
+@pytest.mark.parametrize("configured, limit", [(None, 60), (300, 300)])
+def test_the_verify_disks_limit_is_60_s_unless_pillar_sets_one(tmp_path, monkeypatch, configured,
+                                                              limit):  # fmt: skip
+    _no_drbd(tmp_path, monkeypatch)
+    _master_is(tmp_path, MASTER)
+    limits = []
+
+    def run_all(argv, timeout=None, **_options):
+        limits.append(timeout)
+        return {"retcode": 0, "stdout": _text("verify-disks-healthy-3.0.txt"), "stderr": ""}
+
+    config = {"hostnode:config_root": str(tmp_path),
+              "hostnode:node:ganeti:verify_disks_timeout": configured}  # fmt: skip
+    monkeypatch.setitem(ganeti.__salt__, "cmd.run_all", run_all)
+    monkeypatch.setitem(ganeti.__salt__, "config.get", lambda key, default=None: config[key])
+    assert ganeti.health() == {"healthy": True, "problems": []}
+    assert limits == [limit]
+
+
+@pytest.mark.parametrize("configured", [0, "60", True])
+def test_a_bad_verify_disks_limit_is_refused_naming_the_field(tmp_path, monkeypatch, configured):
+    _no_drbd(tmp_path, monkeypatch)
+    _master_is(tmp_path, MASTER)
+    table = _answering(monkeypatch)
+    config = {"hostnode:config_root": str(tmp_path),
+              "hostnode:node:ganeti:verify_disks_timeout": configured}  # fmt: skip
+    monkeypatch.setitem(ganeti.__salt__, "config.get", lambda key, default=None: config[key])
+    with pytest.raises(SaltInvocationError, match=r"^hostnode:node:ganeti:verify_disks_timeout: "):
+        ganeti.health()
+    assert table.argvs() == []
 
 
 def test_write_metrics_has_the_family_on_the_master_or_from_saved_output(tmp_path, monkeypatch):
