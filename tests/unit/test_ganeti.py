@@ -715,7 +715,7 @@ def test_group_parsers_name_the_bad_line():
 
 
 def test_the_guest_clusters_groups_cpu_model_and_drbd_parameters():
-    """Captured in the guest (tests/vm/jobs/ganeti.sh) after node.ganeti_cluster made rack1."""
+    """Captured in the one-node guest job of its time after node.ganeti_cluster made rack1."""
     groups = hostnode_ganeti.parse_group_list(fixture_text("ganeti", "group-list-one-node.txt"))
     assert groups == ["default", "rack1"]
     text = fixture_text("ganeti", "node-groups-one-node.txt")

@@ -36,6 +36,8 @@ import pytest
 import yaml
 
 from saltext.hostnode.utils import drbd as hostnode_drbd
+from saltext.hostnode.utils import ethtool as hostnode_ethtool
+from saltext.hostnode.utils import ganeti as hostnode_ganeti
 from support import REPO, documented_reactor, master_file_roots
 
 pytestmark = [pytest.mark.vm, pytest.mark.slow, pytest.mark.integration]
@@ -82,12 +84,33 @@ RESTART_PAYLOAD = {
     "arg": ["sleep 10; /etc/init.d/ganeti restart; touch /results/restart"],
     "kwarg": {"python_shell": True},
 }
+# The bridge port's offloads (hostnode:node:bridges:offloads) and the DRBD resync rate pillar
+# gives at the init, then after an edit on the master (gnt-cluster modify of a running cluster).
+OFFLOADS_OFF = {"gro": False, "gso": False, "tso": False}
+RESYNC_RATE, RESYNC_RATE_EDITED = 40960, 61440
+INIT = (
+    "gnt-cluster init --no-etc-hosts --master-netdev=br0100 --enabled-hypervisors=kvm "
+    "--enabled-disk-templates=plain,drbd --vg-name=xenvg --drbd-usermode-helper=/bin/true "
+    f"--nic-parameters=link=br0100 --secondary-ip={SECONDARY[NODE_A]} "
+    "--hypervisor-parameters=kvm:cpu_type={model},initrd_path=,kernel_path= "
+    f"--disk-parameters=drbd:c-max-rate=102400,resync-rate={RESYNC_RATE} ganeti.{DOMAIN}"
+)
+# B's bridge port, deleted and brought back by ifup from its persisted stanza alone (a simulated
+# reboot of the port: ifupdown makes the VLAN, the ethtool package's if-up.d hook applies the
+# stanza's offload-* options).
+PORT = "eth0.100"
+PORT_FROM_STANZA = (
+    f"ip link del {PORT}; ifup -i /etc/network/interfaces.d/hostnode-bridge-eth0 {PORT} 2>&1; "
+    'echo "ifup exit $?"'
+)
+BRIDGE_NF = ("sysctl net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables "
+             "net.bridge.bridge-nf-call-arptables")  # fmt: skip
 # The orchestration steps that apply states (the others call mine.update).
 STATE_STEPS = ("hostnode-orchestrate-highstate", "hostnode-orchestrate-init",
                "hostnode-orchestrate-join", "hostnode-orchestrate-ganeti")  # fmt: skip
 
 
-def lane_pillar():
+def lane_pillar(resync_rate=RESYNC_RATE):
     hosts = {**PRIMARY, f"ganeti.{DOMAIN}": "192.168.50.10"}
     return {
         "mine_functions": {
@@ -99,7 +122,7 @@ def lane_pillar():
             "hosts": hosts,
             "kernel_modules": {"drbd": {"options": {"minor_count": 128,
                                                     "usermode_helper": "/bin/true"}}},
-            "bridges": {"bond": "eth0", "vlans": [100]},
+            "bridges": {"bond": "eth0", "vlans": [100], "offloads": OFFLOADS_OFF},
             "lvm": {"vg": "xenvg", "devices": ["/dev/vdb"]},
             "role_formulas": {"hypervisor": ["node.bridges", "node.replication", "node.lvm",
                                               "node.ganeti"]},
@@ -116,6 +139,7 @@ def lane_pillar():
                 "nic_link": "br0100",
                 "replication": {"network": "10.99.0.0/24", "nic": "eth1", "mtu": 9000},
                 "secondary_ips": SECONDARY,
+                "disk_parameters": {"drbd": {"resync-rate": resync_rate, "c-max-rate": 102400}},
                 "groups": ["rack1"],
                 "node_groups": {NODE_A: "rack1", NODE_B: "rack1"},
             },
@@ -156,13 +180,15 @@ class Lane:
 class Scenario:
     """The lane's steps in order; the first that fails ends it, named in lane.failed."""
 
-    def __init__(self, master, events, lane, boots):
+    def __init__(self, master, events, lane, boots, pillar_file):
         self.master, self.events, self.lane, self.boots = master, events, lane, boots
+        self.pillar_file = pillar_file
         self.cli = master.salt_cli(timeout=900)
         self.run_cli = master.salt_run_cli(timeout=3600)
 
     def run(self):
-        steps = (self.cluster_on_a, self.b_joins, self.b_restarts, self.drbd_instance,
+        steps = (self.cluster_on_a, self.b_joins, self.parameters_edited_in_pillar,
+                 self.b_restarts, self.b_port_from_its_stanza, self.drbd_instance,
                  self.health_while_healthy, self.b_disconnected, self.b_reconnected,
                  self.maintenance_of_b)  # fmt: skip
         for step in steps:
@@ -248,14 +274,32 @@ class Scenario:
     def cluster_on_a(self):
         self.lane.timings["a_init"] = self.started_and_orchestrated(NODE_A, "go")
         self.shell(NODE_A, "gnt-cluster info", "cluster-info-a")
+        self.shell(NODE_A, "hostname; head -n 5 /etc/hosts", "names-a")
+        self.shell(NODE_A, "cat /var/lib/ganeti/ssconf_hvparams_kvm", "ssconf-hvparams-kvm-a")
+        self.keep("cpu-model", self.salt(NODE_A, "ganeti.common_cpu_model"))
 
     def b_joins(self):
         self.lane.timings["b_join"] = self.started_and_orchestrated(NODE_B, "go")
         self.shell(NODE_A, NODE_LIST, "node-list-two-nodes")
         self.shell(NODE_A, "gnt-cluster verify", "verify-two-nodes", check=False)
 
+    def parameters_edited_in_pillar(self):
+        """An operator's edit of a running cluster: pillar on the master, test=True, the run."""
+        self.pillar_file.write_text(yaml.safe_dump(lane_pillar(RESYNC_RATE_EDITED)))
+        for name, test in (("parameters-test", "test=True"), ("parameters-apply", "test=False")):
+            self.keep(name, self.salt(NODE_A, "state.apply", "node.ganeti_cluster", test))
+        self.shell(NODE_A, "gnt-cluster info", "cluster-info-edited")
+        self.shell(NODE_A, "cat /var/lib/ganeti/ssconf_node_list", "ssconf-node-list")
+
     def b_restarts(self):
         self.lane.timings["b_again"] = self.started_and_orchestrated(NODE_B, "restart")
+
+    def b_port_from_its_stanza(self):
+        self.shell(NODE_B, f"ethtool -k {PORT}", "ethtool-k-port")
+        self.shell(NODE_B, BRIDGE_NF, "bridge-nf")
+        self.shell(NODE_B, "cat /etc/network/interfaces.d/hostnode-bridge-eth0", "port-stanza")
+        self.shell(NODE_B, PORT_FROM_STANZA, "ifup-port")
+        self.shell(NODE_B, f"ethtool -k {PORT}", "ethtool-k-port-after-ifup")
 
     def drbd_instance(self):
         self.ganeti(INSTANCE_ADD, "instance-add")
@@ -393,7 +437,7 @@ def lane(salt_factories, event_listener, tmp_path_factory):
                 )
                 boots[node] = guest.Boot(image, job, results, disk_mb=21 * 1024,
                                          nics=nics(node, ports, segment))  # fmt: skip
-            Scenario(master, event_listener, record, boots).run()
+            Scenario(master, event_listener, record, boots, pillar / "lane.sls").run()
         finally:
             for boot in boots.values():
                 (boot.results / "stop").write_text("")
@@ -407,6 +451,55 @@ def test_a_is_initialised_by_the_reactor_when_its_minion_starts(lane):
     steps = lane.output("orchestration-go-nodea")
     assert all(step["result"] is True for step in steps.values()), steps
     assert f"Cluster name: ganeti.{DOMAIN}" in lane.output("cluster-info-a")
+
+
+def inner_states(steps, step):
+    """{state id: return} of the minion states an orchestration step applied."""
+    ((_, states),) = steps[step]["changes"]["ret"].items()
+    return {state["__id__"]: state for state in states.values()}
+
+
+def test_a_s_highstate_names_the_node_and_its_cluster(lane):
+    name, *hosts = lane.output("names-a").splitlines()
+    assert name == NODE_A
+    assert f"{PRIMARY[NODE_A]} {NODE_A} nodea" in hosts
+    assert f"192.168.50.10 ganeti.{DOMAIN} ganeti" in hosts
+
+
+def test_the_init_is_the_command_pillar_and_the_cluster_s_cpus_make(lane):
+    model = lane.output("cpu-model")["model"]
+    ganeti = inner_states(
+        lane.output("orchestration-go-nodea"), f"hostnode-orchestrate-ganeti-{NODE_A}"
+    )
+    assert ganeti["hostnode-ganeti-cluster"]["changes"] == {"commands": [INIT.format(model=model)]}
+    assert ganeti["hostnode-ganeti-groups"]["changes"] == {
+        "commands": ["gnt-group add rack1", f"gnt-group assign-nodes rack1 {NODE_A}"]}  # fmt: skip
+    info = hostnode_ganeti.parse_cluster_info(lane.output("cluster-info-a"))
+    assert info["Hypervisor parameters"]["kvm"]["cpu_type"] == model
+    drbd = info["Default disk parameters"]["drbd"]
+    assert (drbd["resync-rate"], drbd["c-max-rate"]) == (str(RESYNC_RATE), "102400")
+    assert (
+        hostnode_ganeti.parse_ssconf_map(lane.output("ssconf-hvparams-kvm-a"))["cpu_type"] == model
+    )
+
+
+def test_test_mode_predicts_the_modify_a_pillar_edit_makes_and_the_run_reports_it(lane):
+    predicted = {i: s for i, s in states_of(lane.output("parameters-test")).items() if s["changes"]}
+    applied = {i: s for i, s in states_of(lane.output("parameters-apply")).items() if s["changes"]}
+    assert list(predicted) == list(applied) == ["hostnode-ganeti-parameters"], (predicted, applied)
+    assert predicted["hostnode-ganeti-parameters"]["result"] is None
+    assert applied["hostnode-ganeti-parameters"]["result"] is True
+    changes = applied["hostnode-ganeti-parameters"]["changes"]
+    assert changes == predicted["hostnode-ganeti-parameters"]["changes"]
+    assert changes["commands"] == [
+        f"gnt-cluster modify --disk-parameters=drbd:resync-rate={RESYNC_RATE_EDITED}"]  # fmt: skip
+    info = hostnode_ganeti.parse_cluster_info(lane.output("cluster-info-edited"))
+    assert info["Default disk parameters"]["drbd"]["resync-rate"] == str(RESYNC_RATE_EDITED)
+
+
+def states_of(returned):
+    """{state id: return} of a state.apply the salt CLI returned for one minion."""
+    return {state["__id__"]: state for state in returned.values()}
 
 
 def test_b_becomes_a_member_with_no_command_after_its_minion_starts(lane):
@@ -436,6 +529,15 @@ def test_a_restart_of_b_runs_the_join_again_and_changes_nothing(lane):
     assert all(step["result"] is True for step in steps.values()), steps
     assert [i for i in steps if "join" in i or "ganeti" in i], steps  # the join did run again
     assert changes_of(steps) == {}
+
+
+def test_the_cluster_reads_back_with_both_nodes(lane):
+    info = hostnode_ganeti.parse_cluster_info(lane.output("cluster-info-edited"))
+    assert (info["Cluster name"], info["Master node"]) == (f"ganeti.{DOMAIN}", NODE_A)
+    members = hostnode_ganeti.parse_ssconf_list(lane.output("ssconf-node-list"))
+    assert sorted(members) == [NODE_A, NODE_B]
+    rows = [line.split("|") for line in lane.output("node-list-two-nodes").splitlines()]
+    assert {name: group for name, _, _, group, _ in rows} == {NODE_A: "rack1", NODE_B: "rack1"}
 
 
 def test_the_two_node_cluster_verifies_clean(lane):
@@ -538,3 +640,37 @@ def test_maintenance_of_b_moves_its_instance_and_brings_it_back_healthy(lane):
     verify = lane.output("verify-after-maintenance")
     assert not [line for line in verify.splitlines() if "ERROR:" in line], verify
     print(f"node.maintenance of B: {lane.timings['maintenance']:.0f} s")
+
+
+# --- B's bridge port: offloads off, and again after ifup from its stanza; bridge-nf -----------
+def port_offloads(lane, name, state="on"):
+    features = hostnode_ethtool.parse_features(lane.output(name))
+    return {
+        offload: features[hostnode_ethtool.OFFLOADS[offload]][state] for offload in OFFLOADS_OFF
+    }
+
+
+def test_the_bridge_port_offloads_are_off_after_the_highstate(lane):
+    assert port_offloads(lane, "ethtool-k-port") == OFFLOADS_OFF
+    # Requested off as well, as after the boot's ifup: none is merely held off by eth0.
+    assert port_offloads(lane, "ethtool-k-port", "requested") == OFFLOADS_OFF
+    highstate = inner_states(lane.output("orchestration-go-nodeb"),
+                             f"hostnode-orchestrate-highstate-{NODE_A}")  # fmt: skip
+    bridges = highstate["hostnode-node-bridges"]["changes"]
+    assert set(bridges["offloads"][PORT]) <= set(OFFLOADS_OFF)
+
+
+def test_the_persisted_port_brings_the_offloads_back_off_after_a_simulated_reboot(lane):
+    assert f"iface {PORT} inet manual\n    vlan-raw-device eth0\n    offload-gro off\n" in (
+        lane.output("port-stanza"))  # fmt: skip
+    assert "ifup exit 0" in lane.output("ifup-port")
+    assert port_offloads(lane, "ethtool-k-port-after-ifup") == OFFLOADS_OFF
+    assert port_offloads(lane, "ethtool-k-port-after-ifup", "requested") == OFFLOADS_OFF
+
+
+def test_bridged_traffic_bypasses_the_firewall_chains(lane):
+    values = dict(line.split(" = ") for line in lane.output("bridge-nf").splitlines())
+    assert values == {
+        f"net.bridge.bridge-nf-call-{chain}": "0"
+        for chain in ("iptables", "ip6tables", "arptables")
+    }
