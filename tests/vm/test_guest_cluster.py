@@ -140,6 +140,8 @@ def lane_pillar(resync_rate=RESYNC_RATE):
                 "replication": {"network": "10.99.0.0/24", "nic": "eth1", "mtu": 9000},
                 "secondary_ips": SECONDARY,
                 "disk_parameters": {"drbd": {"resync-rate": resync_rate, "c-max-rate": 102400}},
+                # verify-disks takes about a minute on these emulated nodes of a loaded machine.
+                "verify_disks_timeout": 300,
                 "groups": ["rack1"],
                 "node_groups": {NODE_A: "rack1", NODE_B: "rack1"},
             },
