@@ -278,7 +278,6 @@ class Scenario:
         self.shell(NODE_A, "gnt-cluster info", "cluster-info-a")
         self.shell(NODE_A, "hostname; head -n 5 /etc/hosts", "names-a")
         self.shell(NODE_A, "cat /var/lib/ganeti/ssconf_hvparams_kvm", "ssconf-hvparams-kvm-a")
-        self.keep("cpu-model", self.salt(NODE_A, "ganeti.common_cpu_model"))
 
     def b_joins(self):
         self.lane.timings["b_join"] = self.started_and_orchestrated(NODE_B, "go")
@@ -287,6 +286,8 @@ class Scenario:
 
     def parameters_edited_in_pillar(self):
         """An operator's edit of a running cluster: pillar on the master, test=True, the run."""
+        # The model both nodes' CPUs make (the mine holds B's from its join on).
+        self.keep("cpu-model", self.salt(NODE_A, "ganeti.common_cpu_model"))
         self.pillar_file.write_text(yaml.safe_dump(lane_pillar(RESYNC_RATE_EDITED)))
         for name, test in (("parameters-test", "test=True"), ("parameters-apply", "test=False")):
             self.keep(name, self.salt(NODE_A, "state.apply", "node.ganeti_cluster", test))
