@@ -38,8 +38,8 @@ hostnode: {config_root: /}
 log_file: $out/minion.log
 log_level_logfile: info
 CONFIG
-while [ ! -f "$out/go" ]; do sleep 1; done
-/opt/salt/bin/salt-minion -d
+while [ ! -f "$out/go" ] && [ ! -f "$out/stop" ]; do sleep 1; done
+[ -f "$out/stop" ] || /opt/salt/bin/salt-minion -d
 while [ ! -f "$out/stop" ]; do
   if [ -f "$out/restart" ]; then
     rm -f "$out/restart"
