@@ -248,7 +248,8 @@ def ganeti_gate(node, test=False):
 
 def drbd_synced(timeout=0, test=False):
     """
-    This node's DRBD minors are all Connected and UpToDate on both sides (``ganeti.health``),
+    This node's DRBD minors are all Connected and UpToDate on both sides (``ganeti.health``
+    of DRBD alone: on the master, ``gnt-cluster verify-disks`` is the Ganeti steps' to run),
     waiting up to timeout seconds for a resync to finish (0: look once). Returns
     ``{"checked": [...]}``; minors still degraded raise an error naming each.
 
@@ -260,8 +261,12 @@ def drbd_synced(timeout=0, test=False):
     """
     _checked(test, timeout=timeout)
     if not test:
-        _wait(lambda: __salt__["ganeti.health"]()["problems"], timeout, "DRBD UpToDate/UpToDate")
+        _wait(_drbd_problems, timeout, "DRBD UpToDate/UpToDate")
     return {"checked": [f"DRBD minors UpToDate on both sides (within {timeout} s)"]}
+
+
+def _drbd_problems():
+    return __salt__["ganeti.health"](verify_disks=False)["problems"]
 
 
 def _node_state(node):

@@ -298,9 +298,12 @@ def test_the_drbd_gate_refuses_a_minor_not_up_to_date(maintenance):
     module, _ = maintenance
     text = as_printed("drbd", "status-verbose-outdated-unconnected.txt")
     health = hostnode_drbd.health(hostnode_drbd.parse(text))
-    module.__salt__["ganeti.health"] = lambda: health
+    looked = []
+    module.__salt__["ganeti.health"] = lambda **kwargs: looked.append(kwargs) or health
     with pytest.raises(module.CommandExecutionError) as refused:
         module.drbd_synced(0)
+    # DRBD alone: on the master, verify-disks is the Ganeti gate's, run after this one.
+    assert looked == [{"verify_disks": False}]
     assert str(refused.value).startswith("DRBD UpToDate/UpToDate not reached after 0 s: drbd ")
     assert health["problems"] and all(p in str(refused.value) for p in health["problems"])
 
