@@ -11,8 +11,7 @@ scenario may run several at once.
 
 Acceleration: qemu's software emulation (TCG) unless the CPU offers hardware virtualisation
 (vmx/svm in /proc/cpuinfo) to KVM; HOSTNODE_VM_ACCEL=tcg|kvm overrides. Under TCG the guest's
-CPU is qemu64: the ``max`` model's AVX2 (glibc's string functions take it), XSAVE state and
-5-level paging cost a quarter more host CPU for the same salt-call runs and boot.
+CPU is TCG_CPU unless a scenario needs more (TCG_CPU_CEPH).
 
     python tests/vm/guest.py JOB_SCRIPT RESULTS_DIR     # boot once by hand
 """
@@ -33,6 +32,12 @@ EXIT_LINE = re.compile(r"HOSTNODE-JOB-EXIT=(\d+)")
 MACS = ("52:54:00:12:34:01", "52:54:00:12:34:02")
 # panic=1 with qemu's -no-reboot: a guest whose init dies ends the boot instead of hanging.
 KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 init=/sbin/hostnode-init net.ifnames=0 panic=1 quiet"
+# The emulated CPU: qemu64 (AMD's vendor: no page table isolation). With ``max``, whose AVX2,
+# XSAVE state and 5-level paging glibc and the kernel take, the same boot and salt-call runs
+# took a quarter more host CPU. Ceph's erasure-code plugin (gf-complete) kills ceph-mon with
+# SIGILL at its start unless the CPU has SSE4.2 and PCLMUL.
+TCG_CPU = "qemu64"
+TCG_CPU_CEPH = "qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt,+pclmulqdq"
 
 
 @dataclasses.dataclass
@@ -78,16 +83,17 @@ def hub_nics(macs=MACS):
     return [(f"hubport,id=n{index},hubid=0", mac) for index, mac in enumerate(macs)]
 
 
-def qemu_argv(image, overlay, disks, results, console, nics=None, memory_mb=2048):
+def qemu_argv(image, overlay, disks, results, console, nics=None, memory_mb=2048, cpu=TCG_CPU):
     """
     qemu's argv for one boot. nics: (netdev, mac) pairs, one virtio NIC each (eth0, eth1, ...
-    in this order); each netdev spec is qemu's ``-netdev`` value, its ``id`` unique.
+    in this order); each netdev spec is qemu's ``-netdev`` value, its ``id`` unique. cpu: the
+    model under TCG (KVM passes the host's).
     """
     accel = accelerator()
     argv = [
         "qemu-system-x86_64",
         "-machine", f"q35,accel={accel}",
-        "-cpu", "host" if accel == "kvm" else "qemu64",
+        "-cpu", "host" if accel == "kvm" else cpu,
         "-m", str(memory_mb),
         "-smp", "2",
         "-display", "none",
@@ -115,7 +121,8 @@ class Boot:
     it (tests/run-lanes).
     """
 
-    def __init__(self, image, job, results, disks=1, disk_mb=256, nics=None, memory_mb=2048):
+    def __init__(self, image, job, results, disks=1, disk_mb=256, nics=None, memory_mb=2048,
+                 cpu=TCG_CPU):  # fmt: skip
         self.results = pathlib.Path(results)
         self.results.mkdir(parents=True, exist_ok=True)
         (self.results / "job").write_text(job)
@@ -135,7 +142,7 @@ class Boot:
             self.disks.append(disk)
         self.console = scratch / "console.log"
         argv = qemu_argv(image, self.overlay, self.disks, self.results, self.console, nics,
-                         memory_mb)  # fmt: skip
+                         memory_mb, cpu)  # fmt: skip
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
 
     def wait(self, timeout=1800):
@@ -152,9 +159,9 @@ class Boot:
         return JobResult(int(match[1]) if match else None, self.results, text)
 
 
-def run(image, job, results, disks=1, disk_mb=256, timeout=1800):
+def run(image, job, results, disks=1, disk_mb=256, timeout=1800, cpu=TCG_CPU):
     """Boot the guest once with job (shell script text) and return what came back."""
-    return Boot(image, job, results, disks=disks, disk_mb=disk_mb).wait(timeout)
+    return Boot(image, job, results, disks=disks, disk_mb=disk_mb, cpu=cpu).wait(timeout)
 
 
 def skip_without_qemu():
@@ -163,7 +170,7 @@ def skip_without_qemu():
         pytest.skip(f"qemu cannot run here: {missing}")
 
 
-def job_results(job_name, results, disks=1, disk_mb=256):
+def job_results(job_name, results, disks=1, disk_mb=256, cpu=TCG_CPU):
     """
     For a test fixture: boot once with jobs/<job_name> (with disks extra disks of disk_mb MiB,
     sparse files), and return the results folder of a job that exited 0. pytest skips when
@@ -172,7 +179,7 @@ def job_results(job_name, results, disks=1, disk_mb=256):
     """
     skip_without_qemu()
     job = (HERE / "jobs" / job_name).read_text()
-    result = run(build_image(), job, results, disks=disks, disk_mb=disk_mb)
+    result = run(build_image(), job, results, disks=disks, disk_mb=disk_mb, cpu=cpu)
     if result.code is None:
         pytest.fail(f"the guest never reported:\n{result.console[-3000:]}")
     if result.code != 0:

@@ -18,7 +18,7 @@ DEVICES = "hostnode-ceph-osd-devices"
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     return guest.job_results("ceph-lvm.sh", tmp_path_factory.mktemp("guest-ceph-lvm"),
-                             disks=2, disk_mb=6144)  # fmt: skip
+                             disks=2, disk_mb=6144, cpu=guest.TCG_CPU_CEPH)  # fmt: skip
 
 
 def state(results, name):
