@@ -33,6 +33,9 @@ HEALTH = ["ceph", "health", "--format", "json"]
 OSD_TREE = ["ceph", "osd", "tree", "-f", "json"]
 # Seconds between two looks while waiting for DRBD, OSDs or health to settle.
 POLL = 5
+# How long the Ceph gate asks ok-to-stop again while Ceph cannot judge yet (EAGAIN: PGs whose
+# state its mgr does not know, as after an OSD's restart or a pool's creation).
+UNKNOWN_PGS_WAIT = 120
 
 
 def __virtual__():
@@ -152,7 +155,8 @@ def ceph_health(source=None):
 def ok_to_stop(osd_ids, source=None):
     """
     Whether the cluster stays available with all of osd_ids stopped at once (``ceph osd
-    ok-to-stop``): ``{"ok", "osds", "reason"}``. source reads a saved answer (its JSON).
+    ok-to-stop``): ``{"ok", "osds", "reason", "again"}`` (again: Ceph cannot judge yet, EAGAIN).
+    source reads a saved answer (its JSON).
 
     CLI Example:
 
@@ -377,7 +381,9 @@ def ceph_gate(osd_ids, allowed=None, test=False):
     """
     On the node, before its maintenance: Ceph is HEALTH_OK, or warns only of the health check
     codes allowed lists, and ``ceph osd ok-to-stop`` says its OSDs (osd_ids) may all stop at
-    once. Returns ``{"checked": [commands]}``; a problem raises an error naming it.
+    once; asked again every few seconds, for up to two minutes, while Ceph answers that it
+    cannot judge yet (EAGAIN: PGs in state unknown). Returns ``{"checked": [commands]}``; a
+    problem raises an error naming it.
 
     CLI Example:
 
@@ -389,11 +395,21 @@ def ceph_gate(osd_ids, allowed=None, test=False):
     stop = hostnode_maintenance.ok_to_stop_command(ids)
     if not test:
         problems = hostnode_maintenance.health_problems(ceph_health(), allowed or [])
-        verdict = ok_to_stop(ids)
+        verdict = _judged_ok_to_stop(ids)
         if not verdict["ok"]:
             problems.append(f"ceph osd ok-to-stop {' '.join(map(str, ids))}: {verdict['reason']}")
         _refuse("the Ceph gate", problems)
     return {"checked": [" ".join(HEALTH), " ".join(stop)]}
+
+
+def _judged_ok_to_stop(ids):
+    """ok_to_stop(ids), asked again while Ceph answers EAGAIN, UNKNOWN_PGS_WAIT seconds at most."""
+    deadline = time.monotonic() + UNKNOWN_PGS_WAIT
+    verdict = ok_to_stop(ids)
+    while verdict["again"] and time.monotonic() < deadline:
+        time.sleep(POLL)
+        verdict = ok_to_stop(ids)
+    return verdict
 
 
 def ceph_drain(osd_ids, test=False):

@@ -60,7 +60,13 @@ def test_the_cluster_answers_on_stopping_and_destroying():
                                           *exit_of("ok-to-stop-1.json"))  # fmt: skip
     assert busy["ok"] is False and "9 PGs are or would become offline" in busy["reason"]
     drained = hostnode_ceph.parse_ok_to_stop(fixture_text("ceph", "ok-to-stop-1-out.json"), 0)
-    assert drained == {"ok": True, "osds": [1], "reason": None}
+    assert drained == {"ok": True, "osds": [1], "reason": None, "again": False}
+    unknown = hostnode_ceph.parse_ok_to_stop(fixture_text("ceph", "ok-to-stop-0-unknown-pgs.json"),
+                                             *exit_of("ok-to-stop-0-unknown-pgs.json"))  # fmt: skip
+    assert (unknown["ok"], unknown["again"]) == (False, True)
+    assert unknown["reason"] == (
+        "Error EAGAIN: 32 pgs have unknown state; cannot draw any conclusions"
+    )
     holding = hostnode_ceph.parse_safe_to_destroy(
         fixture_text("ceph", "safe-to-destroy-1-in.json"), 11
     )

@@ -179,6 +179,25 @@ def test_the_ceph_gate_refuses_what_would_leave_pgs_inactive(maintenance):
     assert table.argvs() == [list(HEALTH), list(OK_TO_STOP_0)] * 2
 
 
+def test_the_ceph_gate_asks_again_while_ceph_cannot_judge_yet(maintenance, monkeypatch):
+    """EAGAIN (PGs in state unknown, as right after a pool's creation): asked again, and the
+    gate refuses with Ceph's words only once UNKNOWN_PGS_WAIT has passed."""
+    module, table = maintenance
+    unknown, allowed = (ceph_answer(f"ok-to-stop-0-{name}.json")
+                        for name in ("unknown-pgs", "min-size-1"))  # fmt: skip
+    table.answers.update({HEALTH: ceph_answer("health-ok.json"), OK_TO_STOP_0: [unknown, allowed]})
+    assert module.ceph_gate([0])["checked"][1] == "ceph osd ok-to-stop 0 -f json"
+    assert table.argvs() == [list(HEALTH), list(OK_TO_STOP_0), list(OK_TO_STOP_0)]
+    monkeypatch.setattr(module, "UNKNOWN_PGS_WAIT", 0)
+    table.answers[OK_TO_STOP_0] = unknown
+    with pytest.raises(module.CommandExecutionError) as refused:
+        module.ceph_gate([0])
+    assert str(refused.value) == (
+        "the Ceph gate refused: ceph osd ok-to-stop 0: Error EAGAIN: 32 pgs have unknown state; "
+        "cannot draw any conclusions; nothing moved"
+    )
+
+
 def test_test_mode_runs_nothing_and_lists_what_a_fresh_run_runs(maintenance):
     module, table = maintenance
     assert module.ganeti_drain(NODE, failover=True, test=True) == {

@@ -9,6 +9,7 @@ An OSD, whichever method made it::
      "wal_device": None, "encrypted": False, "device_class": None}
 """
 
+import errno
 import json
 import os
 
@@ -165,11 +166,13 @@ def parse_ok_to_stop(text, retcode, stderr=""):
 
         {"ok_to_stop": false, "osds": [1], "num_ok_pgs": 0, "num_not_ok_pgs": 9, ...}
 
-    gives ``{"ok": bool, "osds": [...], "reason": stderr's message, or None}``.
+    gives ``{"ok": bool, "osds": [...], "reason": stderr's message, or None, "again": bool}``;
+    again: Ceph could not judge yet (EAGAIN: its mgr has no state for some PGs), ask again.
     """
     answer = _answer(text, "ceph osd ok-to-stop", ("osds",))
     ok = retcode == 0 and bool(answer.get("ok_to_stop"))
-    return {"ok": ok, "osds": answer.get("osds", []), "reason": None if ok else _reason(stderr)}
+    return {"ok": ok, "osds": answer.get("osds", []), "reason": None if ok else _reason(stderr),
+            "again": retcode == errno.EAGAIN}  # fmt: skip
 
 
 def parse_safe_to_destroy(text, retcode, stderr=""):
