@@ -267,17 +267,23 @@ def osd_daemons(cluster):
     return found
 
 
-def kill_first_new_osd(cluster, running, killed):
+def kill_first_new_osd(cluster, running, killed, present_done):
     """
     SIGKILL the daemon of the first OSD whose id is not among running as soon as it runs (while
-    present goes on with the next OSD); (pid, id) pairs in killed.
+    present goes on with the next OSD), and every process of that OSD until present_done:
+    ``ceph-osd -i ID`` forks its daemon, so its parent killed alone can leave the daemon running.
+    (pid, id) pairs in killed.
     """
     deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and not killed:
+    target = None
+    while time.monotonic() < deadline and not present_done.is_set():
         for pid, osd_id in osd_daemons(cluster).items():
-            if osd_id not in running:
-                os.kill(pid, 9)
-                killed.append((pid, osd_id))
+            if target is None and osd_id not in running:
+                target = osd_id
+            if osd_id == target:
+                with contextlib.suppress(ProcessLookupError):  # gone since it was listed
+                    os.kill(pid, 9)
+                    killed.append((pid, osd_id))
         time.sleep(0.05)
 
 
@@ -285,10 +291,15 @@ def test_an_osd_killed_during_present_is_started_by_the_rerun(cluster):
     first_device, second_device = cluster.devices
     killed = []
     running = set(osd_daemons(cluster).values())  # other modules' OSDs, left alone
-    killer = threading.Thread(target=kill_first_new_osd, args=(cluster, running, killed))
+    present_done = threading.Event()
+    killer = threading.Thread(target=kill_first_new_osd,
+                              args=(cluster, running, killed, present_done))  # fmt: skip
     killer.start()
-    first = present(cluster)
-    killer.join()
+    try:
+        first = present(cluster)
+    finally:
+        present_done.set()
+        killer.join()
     assert killed, "no new OSD's daemon ever ran"
     (osd_id,) = {osd_id for _, osd_id in killed}
     assert cluster.osd_ids()[first_device] == osd_id

@@ -57,6 +57,9 @@ INSTANCE_ADD = (
     "--no-name-check --no-ip-check --no-nics --ignore-ipolicy -B memory=64M "
     f"-H kvm:kvm_flag=disabled,kvm_path=/usr/bin/qemu-system-x86_64 {INSTANCE}"
 )
+MIGRATE = f"gnt-instance migrate -f --ignore-ipolicy {INSTANCE}"
+# Ganeti's recovery of a migration cut short (gnt-instance(8), MIGRATE: --cleanup).
+MIGRATE_CLEANUP = f"gnt-instance migrate -f --cleanup {INSTANCE}"
 INSTANCE_LIST = (
     f"gnt-instance list --no-headers --separator='|' -o name,pnode,snodes,status {INSTANCE}"
 )
@@ -220,15 +223,18 @@ class Scenario:
                                  f"{data['stdout'][-2000:]}\n{data['stderr'][-2000:]}")  # fmt: skip
         return data
 
-    def ganeti(self, command, name=None, check=True):
+    def ganeti(self, command, name=None, check=True, before_retry=None):
         """A Ganeti command of the lane's own (not the product's) on A, run once more if its
         first run failed on Ganeti's RPC connect timeout: 5 s for the TCP connect and the TLS
         handshake with a node daemon (Constants.hs rpcConnectTimeout), short for an emulated
-        guest on a loaded machine. Each retry is kept in lane.retries."""
+        guest on a loaded machine. before_retry, a Ganeti command, runs first (a migration cut
+        short leaves its disks standalone). Each retry is kept in lane.retries."""
         data = self.shell(NODE_A, command, name, check=False)
         if data["retcode"] != 0 and RPC_CONNECT_TIMEOUT in data["stdout"] + data["stderr"]:
             self.lane.retries.append(command)
             time.sleep(10)
+            if before_retry:
+                self.ganeti(before_retry)
             data = self.shell(NODE_A, command, name, check=False)
         if check and data["retcode"] != 0:
             raise AssertionError(f"{command} on {NODE_A} exited {data['retcode']}: "
@@ -314,7 +320,7 @@ class Scenario:
         self.shell(NODE_A, INSTANCE_LIST, "instance-list-failed-over")
         self.ganeti(f"gnt-instance startup {INSTANCE}", "instance-startup")
         self.shell(NODE_A, INSTANCE_LIST, "instance-list-started")
-        migrated = self.ganeti(f"gnt-instance migrate -f --ignore-ipolicy {INSTANCE}", check=False)
+        migrated = self.ganeti(MIGRATE, check=False, before_retry=MIGRATE_CLEANUP)
         self.keep("instance-migrate", migrated["stdout"] + migrated["stderr"])
         self.keep("instance-migrate-exit", str(migrated["retcode"]))
         self.shell(NODE_A, INSTANCE_LIST, "instance-list-migrated")
@@ -368,11 +374,11 @@ class Scenario:
         if not isinstance(ran.data, dict) or "data" not in ran.data:
             raise AssertionError(f"node.maintenance: {ran.stderr or ran.stdout}")
         (steps,) = ran.data["data"].values()
-        self.keep(f"maintenance-{name}", {s["__id__"]: s for s in steps.values()})
+        self.keep(f"maintenance-{name}", states_of(steps))
         return time.time() - began
 
     def maintenance_of_b(self):
-        self.ganeti(f"gnt-instance migrate -f --ignore-ipolicy {INSTANCE}")
+        self.ganeti(MIGRATE, before_retry=MIGRATE_CLEANUP)
         self.shell(NODE_A, INSTANCE_LIST, "instance-list-before-maintenance")
         self.lane.timings["maintenance"] = self.maintenance(
             "of-b", failover=True, payload=[RESTART_PAYLOAD], wait_start=True,
@@ -384,10 +390,15 @@ class Scenario:
         self.shell(NODE_A, "gnt-cluster verify", "verify-after-maintenance", check=False)
 
 
+def states_of(returned):
+    """{state id: return} of the states one minion (or an orchestration) returned."""
+    return {state["__id__"]: state for state in returned.values()}
+
+
 def steps_of(event):
     """An orchestration's steps from its return event: {state id: its return}."""
     (steps,) = event.data["return"]["data"].values()
-    return {s["__id__"]: s for s in steps.values()}
+    return states_of(steps)
 
 
 def free_udp_ports(count):
@@ -464,7 +475,7 @@ def test_a_is_initialised_by_the_reactor_when_its_minion_starts(lane):
 def inner_states(steps, step):
     """{state id: return} of the minion states an orchestration step applied."""
     ((_, states),) = steps[step]["changes"]["ret"].items()
-    return {state["__id__"]: state for state in states.values()}
+    return states_of(states)
 
 
 def test_a_s_highstate_names_the_node_and_its_cluster(lane):
@@ -503,11 +514,6 @@ def test_test_mode_predicts_the_modify_a_pillar_edit_makes_and_the_run_reports_i
         f"gnt-cluster modify --disk-parameters=drbd:resync-rate={RESYNC_RATE_EDITED}"]  # fmt: skip
     info = hostnode_ganeti.parse_cluster_info(lane.output("cluster-info-edited"))
     assert info["Default disk parameters"]["drbd"]["resync-rate"] == str(RESYNC_RATE_EDITED)
-
-
-def states_of(returned):
-    """{state id: return} of a state.apply the salt CLI returned for one minion."""
-    return {state["__id__"]: state for state in returned.values()}
 
 
 def test_b_becomes_a_member_with_no_command_after_its_minion_starts(lane):
